@@ -1,0 +1,370 @@
+"""Compile: typed `Query` -> `SearchCallsRequest`, lowering the boolean expression to one request.
+
+The API ANDs its fields and ORs the values of one field, with no negation. So the filter is cut
+into the clauses of its top-level AND (pushing NOT inward with De Morgan where it meets an OR),
+each clause must speak of one field (the time fields `after`/`before`/`created` count as one, and
+so do the duration fields), and each is evaluated exactly with the set algebra of `constraints`.
+Whatever the final sets cannot say in one request is `unsupported`; a set that is empty is a
+`contradiction`, reported on every term that took part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any, assert_never
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from querylang.check import check
+from querylang.constraints import IntervalSet, ValueSet
+from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
+from querylang.limits import Limits
+from querylang.parser import parse
+from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
+from querylang.request import SearchCallsRequest
+from querylang.schema import INTERVAL_TYPES, Field, Schema, ValueType, default_schema
+from querylang.values import TimeValue, TypedValue, ValueProblem, resolve_time
+
+Constraint = ValueSet | IntervalSet[Any]
+
+
+def compile(
+    text: str,
+    *,
+    now: datetime | None = None,
+    tz: str = "UTC",
+    region: str = "US",
+    schema: Schema | None = None,
+    limits: Limits | None = None,
+) -> SearchCallsRequest:
+    """Compile a query into the Search Calls request body.
+
+    Args:
+        text: the query, e.g. `direction:inbound duration:5s..60s after:-7d`.
+        now: the instant relative dates (`-7d`, `today`) count back from; timezone-aware; the
+            current time by default. Relative dates are resolved here, never earlier.
+        tz: the IANA time zone that dates and local times are read in, unless the query has `tz:`.
+        region: the phone region (ISO 3166 code) for numbers without a country code.
+        schema: the fields; the shipped schema by default.
+        limits: size limits; `Limits()` by default.
+
+    Returns:
+        The request; `.to_body()` gives the JSON body.
+
+    Raises:
+        QueryError: any problem in the query, with every diagnostic found.
+        ValueError: a bad option (`now` naive, unknown `tz` or `region`).
+
+    >>> compile("dir:in duration:>=5s").to_body()
+    {'direction': 'INBOUND', 'min_duration': 5000}
+    """
+    time_zone(tz)
+    if not _REGION.fullmatch(region):
+        raise ValueError(f"region must be a two-letter country code, not {region!r}")
+    query = check(parse(text, limits=limits), text, schema=schema, region=region, limits=limits)
+    return compile_query(query, text, now=now, tz=tz, schema=schema)
+
+
+_REGION = re.compile(r"[A-Za-z]{2}")
+
+
+def compile_query(
+    query: Query,
+    text: str,
+    *,
+    now: datetime | None = None,
+    tz: str = "UTC",
+    schema: Schema | None = None,
+) -> SearchCallsRequest:
+    """Lower a checked query to the request body.
+
+    Args:
+        query: what `check` returned.
+        text: the query text, for error messages.
+        now: the instant relative dates count back from (timezone-aware); the current time by
+            default.
+        tz: the IANA time zone of dates and local times, unless the query sets `tz:`.
+        schema: the fields; the shipped schema by default.
+
+    Raises:
+        QueryError: `unsupported`, `contradiction`, or `invalid_value` for a relative date out of
+            range.
+        ValueError: `now` is naive, or `tz` is not a known time zone.
+    """
+    if now is None:
+        now = datetime.now(UTC)
+    elif now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware, e.g. datetime.now(UTC)")
+    zone = time_zone(query.tz or tz)
+    lowering = _Lowering(schema or default_schema(), now, zone)
+    body = lowering.body(query.filter)
+    if lowering.diagnostics:
+        raise QueryError(text, lowering.diagnostics)
+    return SearchCallsRequest.model_validate(body)
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; `ValueError` if there is none of that name."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
+@dataclass
+class _Dimension:
+    """What the whole query says of one body dimension (a field, or all time / duration fields)."""
+
+    constraint: Constraint
+    terms: list[Span] = field(default_factory=list)
+    negated_terms: list[Span] = field(default_factory=list)
+
+
+class _Lowering:
+    def __init__(self, schema: Schema, now: datetime, zone: tzinfo) -> None:
+        self.schema = schema
+        self.now = now
+        self.zone = zone
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(self, code: ErrorCode, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def body(self, root: Filter | None) -> dict[str, Any]:
+        dimensions: dict[str, _Dimension] = {}
+        for clause, negated in _clauses(root, negated=False):
+            leaves = list(_leaves(clause, negated))
+            names = {self.dimension(condition) for condition, _ in leaves}
+            if len(names) > 1:
+                fields = ", ".join(sorted({condition.field for condition, _ in leaves}))
+                self.report(
+                    ErrorCode.UNSUPPORTED,
+                    f"one search cannot OR different fields ({fields})",
+                    clause.span,
+                    "run one search per field, or keep each OR within one field",
+                )
+                continue
+            constraint = self.evaluate(clause)
+            if negated:
+                constraint = constraint.negate()
+            name = names.pop()
+            dimension = dimensions.get(name)
+            if dimension is None:
+                dimension = dimensions[name] = _Dimension(constraint)
+            else:
+                dimension.constraint = _intersect(dimension.constraint, constraint)
+            dimension.terms.extend(condition.span for condition, _ in leaves)
+            dimension.negated_terms.extend(c.span for c, is_negated in leaves if is_negated)
+        body: dict[str, Any] = {}
+        for name, dimension in dimensions.items():
+            body.update(self.finish(name, dimension))
+        return body
+
+    def dimension(self, condition: Condition) -> str:
+        field = self.field(condition)
+        return field.type.value if field.type in INTERVAL_TYPES else field.name
+
+    def field(self, condition: Condition) -> Field:
+        field = self.schema.field(condition.field)
+        assert field is not None, "check only lets known fields through"
+        return field
+
+    def evaluate(self, node: Filter) -> Constraint:
+        """The exact set of values a clause (all on one dimension) allows."""
+        match node:
+            case Condition():
+                return self.leaf(node)
+            case Negation(operand):
+                return self.evaluate(operand).negate()
+            case Conjunction(operands):
+                parts = [self.evaluate(operand) for operand in operands]
+                return type(parts[0]).intersection(parts)  # type: ignore[arg-type]
+            case Disjunction(operands):
+                parts = [self.evaluate(operand) for operand in operands]
+                return type(parts[0]).union(parts)  # type: ignore[arg-type]
+            case _:
+                assert_never(node)
+
+    def leaf(self, condition: Condition) -> Constraint:
+        field = self.field(condition)
+        if field.type not in INTERVAL_TYPES:
+            spans = condition.value_spans
+            return ValueSet.of(
+                (value, (0, span.start if span else 0))
+                for value, span in zip(condition.values, spans, strict=True)
+                if value is not None
+            )
+        points = [
+            self.point(field, value, span)
+            for value, span in zip(condition.values, condition.value_spans, strict=True)
+        ]
+        op = Op(field.implies) if field.implies and condition.op is Op.ANY else condition.op
+        match op:
+            case Op.ANY:
+                return IntervalSet.union(IntervalSet.between(*point) for point in points if point)
+            case Op.GE:
+                return IntervalSet.between(_start(points[0]), None)
+            case Op.GT:
+                return IntervalSet.between(_end(points[0]), None)
+            case Op.LT:
+                return IntervalSet.between(None, _start(points[0]))
+            case Op.LE:
+                return IntervalSet.between(None, _end(points[0]))
+            case Op.RANGE:
+                return IntervalSet.between(_start(points[0]), _end(points[1]))
+            case _:
+                assert_never(op)
+
+    def point(
+        self, field: Field, value: TypedValue | None, span: Span | None
+    ) -> tuple[Any, Any] | None:
+        """Where a value starts and ends on its line: a day spans 24 hours, an instant is a
+        point, a duration of n ms covers [n, n + 1). `None` for an open range end."""
+        if value is None:
+            return None
+        if field.type is ValueType.DURATION:
+            assert isinstance(value, int)
+            return value, value + 1
+        assert not isinstance(value, (str, bool, int))
+        time_value: TimeValue = value
+        try:
+            return resolve_time(time_value, now=self.now, zone=self.zone)
+        except ValueProblem as problem:
+            self.report(problem.code, problem.message, span or Span(0, 0), problem.hint)
+            # Stand in the start of time, so the rest of the query is still checked.
+            return datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)
+
+    def finish(self, name: str, dimension: _Dimension) -> dict[str, Any]:
+        """The body keys for one dimension, or diagnostics if one request cannot say it."""
+        constraint = dimension.constraint
+        if isinstance(constraint, IntervalSet):
+            return self.finish_interval(ValueType(name), constraint, dimension)
+        field = self.schema.field(name)
+        assert field is not None
+        if field.type is ValueType.ENUM:
+            constraint = constraint.within([value.name for value in field.values])
+        elif field.type is ValueType.BOOLEAN:
+            constraint = constraint.within([True, False])
+        if constraint.complement:
+            if not constraint.members:
+                return {}  # "x OR NOT x": every call matches, so there is nothing to send
+            for span in dimension.negated_terms or dimension.terms:
+                self.report(
+                    ErrorCode.UNSUPPORTED,
+                    f"the API cannot exclude values of {field.name}, an open set",
+                    span,
+                    f"list the values you want instead: {field.name}:(a, b)",
+                )
+            return {}
+        values = constraint.ordered()
+        if not values:
+            self.contradiction(dimension, f"no call can match every condition on {field.name}")
+            return {}
+        if not field.many and len(values) > 1:
+            for span in dimension.terms:
+                self.report(
+                    ErrorCode.UNSUPPORTED,
+                    f"{field.name} takes one value, and these conditions allow every value",
+                    span,
+                    f"leave {field.name} out to match every call",
+                )
+            return {}
+        api_values = [self.api_value(field, value) for value in values]
+        return {field.api[0]: api_values[0] if len(api_values) == 1 else api_values}
+
+    def finish_interval(
+        self, value_type: ValueType, constraint: IntervalSet[Any], dimension: _Dimension
+    ) -> dict[str, Any]:
+        lower, upper = self.schema.interval_keys(value_type)
+        what = "duration" if value_type is ValueType.DURATION else "creation time"
+        if len(constraint.intervals) > 1:
+            for span in dimension.terms:
+                self.report(
+                    ErrorCode.UNSUPPORTED,
+                    f"these conditions allow separate ranges of {what}; one search takes one range",
+                    span,
+                    "run one search per range",
+                )
+            return {}
+        if not constraint.intervals:
+            self.contradiction(dimension, f"no {what} can satisfy every condition on it")
+            return {}
+        low, high = constraint.intervals[0]
+        if upper.implies == "<=" and high is not None:
+            high -= 1  # the half-open [low, high) of whole milliseconds ends at high - 1
+            if high < 0:
+                self.contradiction(dimension, f"a {what} is never negative")
+                return {}
+        body = {}
+        if low is not None:
+            body[lower.api[0]] = low
+        if high is not None:
+            body[upper.api[0]] = high
+        return body
+
+    def contradiction(self, dimension: _Dimension, message: str) -> None:
+        for span in dimension.terms:
+            self.report(
+                ErrorCode.CONTRADICTION,
+                message,
+                span,
+                "these conditions exclude each other; remove or widen one",
+            )
+
+    @staticmethod
+    def api_value(field: Field, value: Hashable) -> Any:
+        if field.type is ValueType.ENUM:
+            assert isinstance(value, str)
+            enum_value = field.enum_value(value)
+            assert enum_value is not None
+            return enum_value.api
+        return value
+
+
+def _intersect(first: Constraint, second: Constraint) -> Constraint:
+    if isinstance(first, ValueSet) and isinstance(second, ValueSet):
+        return ValueSet.intersection([first, second])
+    assert isinstance(first, IntervalSet) and isinstance(second, IntervalSet)
+    return IntervalSet.intersection([first, second])
+
+
+def _start(point: tuple[Any, Any] | None) -> Any:
+    return None if point is None else point[0]
+
+
+def _end(point: tuple[Any, Any] | None) -> Any:
+    return None if point is None else point[1]
+
+
+def _clauses(node: Filter | None, *, negated: bool) -> Iterator[tuple[Filter, bool]]:
+    """The clauses of the top-level AND, each with whether it is negated: NOT is pushed through
+    AND and OR (De Morgan) as far as it takes to reach clauses ANDed together."""
+    match node:
+        case None:
+            return
+        case Negation(operand):
+            yield from _clauses(operand, negated=not negated)
+        case Conjunction(operands) if not negated:
+            for operand in operands:
+                yield from _clauses(operand, negated=False)
+        case Disjunction(operands) if negated:
+            for operand in operands:
+                yield from _clauses(operand, negated=True)
+        case _:
+            yield node, negated
+
+
+def _leaves(node: Filter, negated: bool) -> Iterator[tuple[Condition, bool]]:
+    """Every condition in a clause, with whether an odd number of NOTs stands above it."""
+    match node:
+        case Condition():
+            yield node, negated
+        case Negation(operand):
+            yield from _leaves(operand, not negated)
+        case Conjunction(operands) | Disjunction(operands):
+            for operand in operands:
+                yield from _leaves(operand, negated)
+        case _:
+            assert_never(node)

@@ -1,0 +1,179 @@
+"""Schema: the filter fields, declared once as data (`schema.json`), and how to look them up.
+
+Every other stage reads it: `check` to name and type values, `compiler` to place them in the body,
+`format` to order and spell them, the docs generator and the test strategies to cover every field.
+A wrong or missing enum value is fixed by editing the JSON (or loading another file with
+`Schema.load`), not the code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from enum import StrEnum
+from functools import cache, cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+# A query option rather than a field: `tz:Europe/Paris` sets the time zone of the whole query.
+TZ_OPTION = "tz"
+
+
+class ValueType(StrEnum):
+    """How a field's values are read and what they compile to."""
+
+    TIME = "time"
+    DURATION = "duration"
+    PHONE = "phone"
+    ENUM = "enum"
+    TEXT = "text"
+    LANGUAGE = "language"
+    BOOLEAN = "boolean"
+    UUID = "uuid"
+
+
+# Fields whose values lie on a line: all fields of one such type form one interval in the body.
+INTERVAL_TYPES = frozenset({ValueType.TIME, ValueType.DURATION})
+
+Implied = Literal[">=", "<", "<="]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EnumValue(_Frozen):
+    """One value of a closed set: its query spelling, its API spelling, and other spellings."""
+
+    name: str
+    api: str
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+
+class Field(_Frozen):
+    """One filter field of the query language."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    type: ValueType
+    api: tuple[str, ...]
+    """The body keys it sets; `created` and `duration` set a lower and an upper bound."""
+    many: bool = False
+    """Whether the API takes an array of values for it."""
+    ordered: bool = False
+    """Whether comparisons (`>`, `>=`, `<`, `<=`) and ranges (`a..b`) are allowed."""
+    implies: Implied | None = None
+    """For a one-sided field (`after`, `max_duration`): the comparison its plain value means."""
+    bare_number_unit: str | None = None
+    """For a duration field: the unit of a bare number (`ms`); without one, a unit is required."""
+    values: tuple[EnumValue, ...] = ()
+    """For an enum field: the closed set of values, in the order a complement lists them."""
+    known_values: tuple[str, ...] = ()
+    """For an open field: values worth suggesting, not a limit on what is accepted."""
+    doc: str
+    examples: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Field:
+        if (self.type is ValueType.ENUM) != bool(self.values):
+            raise ValueError(f"{self.name}: enum fields, and only they, list values")
+        if self.type in INTERVAL_TYPES:
+            if self.ordered == (self.implies is not None):
+                raise ValueError(f"{self.name}: an interval field is ordered or implies a bound")
+            if len(self.api) != (2 if self.ordered else 1):
+                raise ValueError(f"{self.name}: an ordered interval field sets two keys, else one")
+        elif self.ordered or self.implies:
+            raise ValueError(f"{self.name}: only time and duration fields have an order")
+        if self.bare_number_unit is not None and self.type is not ValueType.DURATION:
+            raise ValueError(f"{self.name}: bare_number_unit is for durations")
+        return self
+
+    def enum_value(self, text: str) -> EnumValue | None:
+        """The enum value spelled `text` (any case, or an alias), if any."""
+        return self._enum_lookup.get(text.lower())
+
+    def enum_by_api(self, api: str) -> EnumValue | None:
+        """The enum value whose API spelling is `api`, if any."""
+        return next((value for value in self.values if value.api == api), None)
+
+    @cached_property
+    def _enum_lookup(self) -> dict[str, EnumValue]:
+        lookup = {}
+        for value in self.values:
+            for spelling in (value.name, *value.aliases):
+                lookup[spelling.lower()] = value
+        return lookup
+
+
+class Schema(_Frozen):
+    """The fields of the language, in their canonical order."""
+
+    fields: tuple[Field, ...]
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Schema:
+        seen: set[str] = {TZ_OPTION}
+        for field in self.fields:
+            for name in (field.name, *field.aliases):
+                if name.lower() in seen:
+                    raise ValueError(f"the name {name!r} is used twice (or is reserved)")
+                seen.add(name.lower())
+        interval_keys: dict[ValueType, set[str]] = {}
+        for field in self.fields:
+            if field.type in INTERVAL_TYPES:
+                interval_keys.setdefault(field.type, set()).update(field.api)
+        for value_type, keys in interval_keys.items():
+            if len(keys) != 2:
+                raise ValueError(f"the {value_type} fields must share one lower and one upper key")
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path) -> Schema:
+        """Read a schema from a JSON file shaped like `schema.json`."""
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The schema as plain JSON data, which `Schema.model_validate` reads back."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        """The schema as JSON text."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def field(self, name: str) -> Field | None:
+        """The field called `name` or one of its aliases, in any case."""
+        return self._by_name.get(name.lower())
+
+    def index(self, field: Field) -> int:
+        """The field's position in the canonical order."""
+        return self._index[field.name]
+
+    def suggest_fields(self, name: str) -> tuple[str, ...]:
+        """Canonical names of the fields whose name or alias is close to `name`."""
+        matches = difflib.get_close_matches(name.lower(), list(self._by_name), n=3, cutoff=0.8)
+        return tuple(dict.fromkeys(self._by_name[match].name for match in matches))
+
+    def interval_keys(self, value_type: ValueType) -> tuple[Field, Field]:
+        """The one-sided fields that carry an interval's lower and upper bound in the body."""
+        lower = next(f for f in self.fields if f.type == value_type and f.implies == ">=")
+        upper = next(f for f in self.fields if f.type == value_type and f.implies in ("<", "<="))
+        return lower, upper
+
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {name.lower(): f for f in self.fields for name in (f.name, *f.aliases)}
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {field.name: position for position, field in enumerate(self.fields)}
+
+
+@cache
+def default_schema() -> Schema:
+    """The schema shipped with querylang (`querylang/schema.json`)."""
+    text = resources.files("querylang").joinpath("schema.json").read_text(encoding="utf-8")
+    return Schema.model_validate_json(text)
