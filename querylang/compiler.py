@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from querylang.check import check
 from querylang.constraints import IntervalSet, ValueSet
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
-from querylang.limits import Limits
+from querylang.limits import Limits, stack_guard
 from querylang.parser import parse
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
 from querylang.request import SearchCallsRequest
@@ -63,8 +63,9 @@ def compile(
     time_zone(tz)
     if not _REGION.fullmatch(region):
         raise ValueError(f"region must be a two-letter country code, not {region!r}")
-    query = check(parse(text, limits=limits), text, schema=schema, region=region, limits=limits)
-    return compile_query(query, text, now=now, tz=tz, schema=schema)
+    with stack_guard(text):
+        query = check(parse(text, limits=limits), text, schema=schema, region=region, limits=limits)
+        return compile_query(query, text, now=now, tz=tz, schema=schema)
 
 
 _REGION = re.compile(r"[A-Za-z]{2}")
@@ -115,11 +116,18 @@ def time_zone(name: str) -> ZoneInfo:
 
 @dataclass
 class _Dimension:
-    """What the whole query says of one body dimension (a field, or all time / duration fields)."""
+    """What the whole query says of one body dimension (a field, or all time / duration fields):
+    the constraints of its clauses, ANDed once at the end so that n clauses cost O(n)."""
 
-    constraint: Constraint
+    clauses: list[Constraint] = field(default_factory=list)
     terms: list[Span] = field(default_factory=list)
     negated_terms: list[Span] = field(default_factory=list)
+
+    def constraint(self) -> Constraint:
+        first = self.clauses[0]
+        if isinstance(first, ValueSet):
+            return ValueSet.intersection(c for c in self.clauses if isinstance(c, ValueSet))
+        return IntervalSet.intersection(c for c in self.clauses if isinstance(c, IntervalSet))
 
 
 class _Lowering:
@@ -149,12 +157,8 @@ class _Lowering:
             constraint = self.evaluate(clause)
             if negated:
                 constraint = constraint.negate()
-            name = names.pop()
-            dimension = dimensions.get(name)
-            if dimension is None:
-                dimension = dimensions[name] = _Dimension(constraint)
-            else:
-                dimension.constraint = _intersect(dimension.constraint, constraint)
+            dimension = dimensions.setdefault(names.pop(), _Dimension())
+            dimension.clauses.append(constraint)
             dimension.terms.extend(condition.span for condition, _ in leaves)
             dimension.negated_terms.extend(c.span for c, is_negated in leaves if is_negated)
         body: dict[str, Any] = {}
@@ -238,7 +242,7 @@ class _Lowering:
 
     def finish(self, name: str, dimension: _Dimension) -> dict[str, Any]:
         """The body keys for one dimension, or diagnostics if one request cannot say it."""
-        constraint = dimension.constraint
+        constraint = dimension.constraint()
         if isinstance(constraint, IntervalSet):
             return self.finish_interval(ValueType(name), constraint, dimension)
         field = self.schema.field(name)
@@ -321,13 +325,6 @@ class _Lowering:
             assert enum_value is not None
             return enum_value.api
         return value
-
-
-def _intersect(first: Constraint, second: Constraint) -> Constraint:
-    if isinstance(first, ValueSet) and isinstance(second, ValueSet):
-        return ValueSet.intersection([first, second])
-    assert isinstance(first, IntervalSet) and isinstance(second, IntervalSet)
-    return IntervalSet.intersection([first, second])
 
 
 def _start(point: tuple[Any, Any] | None) -> Any:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from querylang.check import check
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
-from querylang.limits import Limits
+from querylang.limits import Limits, stack_guard
 from querylang.parser import parse
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
 from querylang.request import SearchCallsRequest
@@ -53,8 +53,9 @@ def format(
     'direction:inbound duration:(1m30s, 2m) agent_id:9a1b3c5d-7e9f-4a2b-8c4d-6e8f0a2b4c6d'
     """
     schema = schema or default_schema()
-    query = check(parse(text, limits=limits), text, schema=schema, region=region, limits=limits)
-    return write(canonical(query, schema), schema)
+    with stack_guard(text):
+        query = check(parse(text, limits=limits), text, schema=schema, region=region, limits=limits)
+        return write(canonical(query, schema), schema)
 
 
 def decompile(body: dict[str, Any] | SearchCallsRequest, *, schema: Schema | None = None) -> str:

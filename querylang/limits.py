@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +25,27 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@contextmanager
+def stack_guard(text: str) -> Iterator[None]:
+    """Turn a `RecursionError` into a `too_large` QueryError.
+
+    The parser never recurses; the later stages walk the tree recursively, which is safe within
+    the default depth limit. A caller who raises `max_depth` far enough could exhaust the Python
+    stack, and must still get a QueryError, never a crash.
+    """
+    try:
+        yield
+    except RecursionError:
+        raise QueryError(
+            text,
+            [
+                Diagnostic(
+                    ErrorCode.TOO_LARGE,
+                    "the query nests too deeply to process",
+                    Span(0, len(text)),
+                    hint="remove redundant parentheses or NOTs, or lower Limits.max_depth",
+                )
+            ],
+        ) from None
