@@ -14,7 +14,6 @@ Relative dates and `tz:` stay as written: they mean something only when the quer
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, assert_never
 
@@ -23,7 +22,7 @@ from pydantic import ValidationError
 from querylang.check import check
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import Limits, stack_guard
-from querylang.parser import parse
+from querylang.parser import BARE_VALUE, parse
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
 from querylang.request import SearchCallsRequest
 from querylang.schema import TZ_OPTION, Schema, ValueType, default_schema
@@ -181,14 +180,15 @@ def _first_field(node: Filter, schema: Schema) -> int:
 
 # --- writing ----------------------------------------------------------------------------------
 
-# What the lexer reads as one bare value (grammar/query.lark, WORD), less what would not survive
-# being written next to an operator: a trailing '.' before '..', a leading '=' after '>' or '<'.
-_BARE = re.compile(r'(?![<>=])(?:[^\s()",.]|\.(?!\.))+(?<!\.)')
-
 
 def quote(text: str) -> str:
-    """`text` as the lexer reads it back: bare if it can be, else in double quotes."""
-    if _BARE.fullmatch(text):
+    """`text` as the lexer reads it back: bare if it can be, else in double quotes.
+
+    Beyond what the grammar allows in a bare word, two spellings would not survive being written
+    next to an operator, and are quoted too: a trailing '.' (in `a...b` the lexer stops `a` before
+    the `..`) and a leading '=' (`>` then `=x` reads as `>=` then `x`).
+    """
+    if BARE_VALUE.fullmatch(text) and not text.endswith(".") and not text.startswith("="):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

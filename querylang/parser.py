@@ -131,6 +131,11 @@ _PARSER = Lark(
 )
 
 
+# A value the lexer reads back as one bare word (the grammar's ITEM, which is WORD without the
+# rule that it must touch what comes before it). The formatter quotes whatever does not match.
+BARE_VALUE = re.compile(_PARSER.get_terminal("ITEM").pattern.to_regexp())
+
+
 def parse(text: str, *, limits: Limits | None = None) -> Expr | None:
     """Parse query text into its syntax tree; `None` for an empty query.
 

@@ -29,7 +29,9 @@ def _spell_instant(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
-Instant = Annotated[AwareDatetime, PlainSerializer(_spell_instant, return_type=str, when_used="json")]
+Instant = Annotated[
+    AwareDatetime, PlainSerializer(_spell_instant, return_type=str, when_used="json")
+]
 """An RFC 3339 instant; serialised in UTC as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`."""
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{1,14}$")]
 """A phone number in E.164."""

@@ -332,6 +332,8 @@ def read_value(text: str, field: Field, *, region: str) -> TypedValue:
     Raises:
         ValueProblem: the value is not one of the field's type.
     """
+    if not text:
+        raise _invalid(f'{field.name}:"" has an empty value', "give a value, or remove the term")
     match field.type:
         case ValueType.TIME:
             return read_time(text)
