@@ -27,7 +27,7 @@ from querylang.syntax import (
     Value,
     ValueList,
 )
-from querylang.values import TypedValue, ValueProblem, read_value
+from querylang.values import TypedValue, ValueProblem, phone_region, read_value
 
 
 def check(
@@ -50,8 +50,9 @@ def check(
     Raises:
         QueryError: with a diagnostic for every unknown field, bad value, misplaced operator or
             option, and bare word.
+        ValueError: an unknown `region`.
     """
-    checker = _Checker(schema or default_schema(), region, limits or DEFAULT_LIMITS)
+    checker = _Checker(schema or default_schema(), phone_region(region), limits or DEFAULT_LIMITS)
     query = checker.query(tree)
     if checker.diagnostics:
         raise QueryError(text, checker.diagnostics)
@@ -155,7 +156,9 @@ class _Checker:
                 ErrorCode.UNKNOWN_FIELD,
                 f"unknown field {term.field!r}",
                 term.field_span,
-                f"did you mean {suggestions[0]!r}?" if suggestions else "docs/fields.md lists them",
+                f"did you mean {suggestions[0]!r}?"
+                if suggestions
+                else "the fields are " + ", ".join(f.name for f in self.schema.fields),
                 suggestions,
             )
             return None

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from querylang.errors import QueryError
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         "compile", help="print the request body of a query as JSON"
     )
     add_query_options(compile_command)
+    compile_command.set_defaults(command_parser=compile_command)
     compile_command.add_argument(
         "--now",
         metavar="ISO",
@@ -68,45 +69,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     format_command = commands.add_parser("format", help="print a query in canonical form")
     add_query_options(format_command)
+    format_command.set_defaults(command_parser=format_command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run the command line and return the exit code (argparse exits with 2 on a usage error)."""
+    args = _parser().parse_args(argv)
     text = sys.stdin.read().rstrip("\r\n") if args.query == "-" else args.query
     # Imported only now: `--help` and usage errors must not pay for Lark and pydantic.
     from querylang.errors import QueryError
+    from querylang.values import phone_region
 
+    usage_error = args.command_parser.error
+    try:
+        region = phone_region(args.region)
+    except ValueError as error:
+        usage_error(f"--region: {error}")
     try:
         if args.command == "compile":
             from querylang.compiler import compile as compile_query
+            from querylang.compiler import time_zone
 
-            now = _instant(parser, args.now)
-            body = compile_query(text, now=now, tz=args.tz, region=args.region).to_body()
+            try:
+                time_zone(args.tz)
+            except ValueError as error:
+                usage_error(f"--tz: {error}")
+            now = _instant(usage_error, args.now)
+            body = compile_query(text, now=now, tz=args.tz, region=region).to_body()
             print(json.dumps(body, indent=2, ensure_ascii=False))
         else:
             from querylang.format import format as format_query
 
-            print(format_query(text, region=args.region))
+            print(format_query(text, region=region))
     except QueryError as error:
         _report(error, args.errors)
         return EXIT_QUERY_ERROR
-    except ValueError as error:  # a bad option value: --tz, --region
-        parser.error(str(error))
     return EXIT_OK
 
 
-def _instant(parser: argparse.ArgumentParser, text: str | None) -> datetime | None:
+def _instant(usage_error: Callable[[str], NoReturn], text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        parser.error(f"--now: {text!r} is not an ISO 8601 date-time")
+        usage_error(f"--now: {text!r} is not an ISO 8601 date-time")
     if moment.tzinfo is None:
-        parser.error(f"--now: {text!r} needs an offset, such as Z or +02:00")
+        usage_error(f"--now: {text!r} needs an offset, such as Z or +02:00")
     return moment
 
 

@@ -10,7 +10,6 @@ Whatever the final sets cannot say in one request is `unsupported`; a set that i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -61,14 +60,9 @@ def compile(
     {'direction': 'INBOUND', 'min_duration': 5000}
     """
     time_zone(tz)
-    if not _REGION.fullmatch(region):
-        raise ValueError(f"region must be a two-letter country code, not {region!r}")
     with stack_guard(text):
         query = check(parse(text, limits=limits), text, schema=schema, region=region, limits=limits)
         return compile_query(query, text, now=now, tz=tz, schema=schema)
-
-
-_REGION = re.compile(r"[A-Za-z]{2}")
 
 
 def compile_query(

@@ -47,6 +47,7 @@ def format(
     Raises:
         QueryError: the query does not parse or check (it need not compile: a contradiction
             formats fine).
+        ValueError: an unknown `region`.
 
     >>> format('agent:9A1B3C5D7E9F4A2B8C4D6E8F0A2B4C6D AND (duration:90s OR duration:2m) dir:IN')
     'direction:inbound duration:(1m30s, 2m) agent_id:9a1b3c5d-7e9f-4a2b-8c4d-6e8f0a2b4c6d'

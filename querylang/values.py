@@ -300,6 +300,20 @@ def read_language(text: str) -> str:
     return "-".join(parts)
 
 
+def phone_region(region: str) -> str:
+    """The region code, upper-cased, for reading phone numbers without a country code.
+
+    Raises:
+        ValueError: libphonenumber knows no such region.
+    """
+    import phonenumbers
+
+    code = region.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {region!r}: use an ISO 3166 code such as US or GB")
+    return code
+
+
 def read_phone(text: str, *, region: str) -> str:
     import phonenumbers  # imported here: its metadata is large and only phone fields need it
 
