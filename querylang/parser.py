@@ -255,8 +255,16 @@ def _explain(text: str, error: UnexpectedInput) -> Diagnostic:
                 "that contains spaces",
             )
         if not at_end and text[pos] == ")" and before.endswith("("):
-            return syntax("a list needs at least one value", Span(len(before) - 1, pos + 1))
-        return syntax(f"expected a value after {after}, found {found}", found_span)
+            return syntax(
+                "a list needs at least one value",
+                Span(len(before) - 1, pos + 1),
+                "write the values between the parentheses: field:(a, b)",
+            )
+        return syntax(
+            f"expected a value after {after}, found {found}",
+            found_span,
+            'write the value right after it, e.g. mode:ai, or quote it: mode:"a b"',
+        )
     if "RPAR" in expected and at_end:
         opening = _unclosed_parenthesis(text)
         return syntax("unclosed '('", Span(opening, opening + 1), "add ')' where the group ends")
@@ -276,8 +284,20 @@ def _explain(text: str, error: UnexpectedInput) -> Diagnostic:
                 found_span,
                 'write field:"…"; querylang has no free-text search',
             )
-        return syntax(f"expected a term, found {found}", found_span)
-    return syntax(f"unexpected {found}; expected {_words(expected)}", found_span)
+        return syntax(
+            f"expected a term, found {found}", found_span, "a term is field:value, e.g. dir:in"
+        )
+    if expected <= {"RPAR", "_COMMA"}:
+        return syntax(
+            f"unexpected {found} in a list",
+            found_span,
+            "separate list values with commas, and quote a value that contains spaces",
+        )
+    return syntax(
+        f"unexpected {found}; expected {_words(expected)}",
+        found_span,
+        'quote a value that contains spaces or ( ) , "',
+    )
 
 
 def _describe_introducer(match: re.Match[str] | None) -> str:

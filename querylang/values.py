@@ -110,7 +110,7 @@ def read_time(text: str) -> TimeValue:
         if _DATE_TIME.fullmatch(text):
             return DateTime(datetime.fromisoformat(text.upper().replace(" ", "T")))
     except ValueError as error:
-        raise _invalid(f"{text!r} is not a real date: {error}") from None
+        raise _invalid(f"{text!r} is not a real date: {error}", _TIME_HINT) from None
     raise ValueProblem(ErrorCode.INVALID_VALUE, f"{text!r} is not a date or time", _TIME_HINT)
 
 
@@ -217,7 +217,9 @@ def read_duration(text: str, *, bare_number_unit: str | None) -> int:
         raise ValueProblem(ErrorCode.INVALID_VALUE, f"{text!r} is not a duration", _DURATION_HINT)
     if total != total.to_integral_value():
         raise ValueProblem(
-            ErrorCode.INVALID_VALUE, f"{text!r} is not a whole number of milliseconds"
+            ErrorCode.INVALID_VALUE,
+            f"{text!r} is not a whole number of milliseconds",
+            "durations are counted in whole milliseconds: 1.5s is fine, 1.0005s is not",
         )
     return int(total)
 
@@ -322,6 +324,11 @@ def read_phone(text: str, *, region: str) -> str:
     except phonenumbers.NumberParseException as error:
         reason = _phone_reason(error)
         raise _invalid(f"{text!r} is not a phone number: {reason}", _PHONE_HINT) from None
+    if number.extension:
+        raise _invalid(
+            f"{text!r} has an extension, which call records do not carry",
+            "search for the number without its extension",
+        )
     if not phonenumbers.is_possible_number(number):
         raise _invalid(f"{text!r} cannot be a valid phone number (wrong length)", _PHONE_HINT)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
