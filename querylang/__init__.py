@@ -15,10 +15,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from querylang.check import check
+    from querylang.checker import check
     from querylang.compiler import compile
     from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
-    from querylang.format import decompile, format
+    from querylang.formatter import decompile, format
     from querylang.limits import Limits
     from querylang.parser import parse
     from querylang.request import SearchCallsRequest
@@ -48,11 +48,11 @@ _HOMES = {
     "Schema": "querylang.schema",
     "SearchCallsRequest": "querylang.request",
     "Span": "querylang.errors",
-    "check": "querylang.check",
+    "check": "querylang.checker",
     "compile": "querylang.compiler",
-    "decompile": "querylang.format",
+    "decompile": "querylang.formatter",
     "default_schema": "querylang.schema",
-    "format": "querylang.format",
+    "format": "querylang.formatter",
     "parse": "querylang.parser",
 }
 

@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             body = compile_query(text, now=now, tz=args.tz, region=region).to_body()
             print(json.dumps(body, indent=2, ensure_ascii=False))
         else:
-            from querylang.format import format as format_query
+            from querylang.formatter import format as format_query
 
             print(format_query(text, region=region))
     except QueryError as error:

@@ -16,15 +16,16 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from querylang.check import check
+from querylang.checker import check
 from querylang.constraints import IntervalSet, ValueSet
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
+from querylang.formatter import canonical
 from querylang.limits import Limits, stack_guard
 from querylang.parser import parse
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
 from querylang.request import SearchCallsRequest
 from querylang.schema import INTERVAL_TYPES, Field, Schema, ValueType, default_schema
-from querylang.values import TimeValue, TypedValue, ValueProblem, resolve_time
+from querylang.values import TypedValue, ValueProblem, resolve_time
 
 Constraint = ValueSet | IntervalSet[Any]
 
@@ -93,8 +94,11 @@ def compile_query(
     elif now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware, e.g. datetime.now(UTC)")
     zone = time_zone(query.tz or tz)
-    lowering = _Lowering(schema or default_schema(), now, zone)
-    body = lowering.body(query.filter)
+    schema = schema or default_schema()
+    lowering = _Lowering(schema, now, zone)
+    # Lowering the canonical form makes `compile(format(q))` and `compile(q)` agree by
+    # construction, and lets `x OR x` through like `x`.
+    body = lowering.body(canonical(query, schema).filter)
     if lowering.diagnostics:
         raise QueryError(text, lowering.diagnostics)
     return SearchCallsRequest.model_validate(body)
@@ -194,45 +198,28 @@ class _Lowering:
                 for value, span in zip(condition.values, spans, strict=True)
                 if value is not None
             )
-        points = [
-            self.point(field, value, span)
-            for value, span in zip(condition.values, condition.value_spans, strict=True)
-        ]
+        points: list[tuple[Any, Any] | None] = []
+        for value, span in zip(condition.values, condition.value_spans, strict=True):
+            try:
+                points.append(None if value is None else self.point(field, value))
+            except ValueProblem as problem:
+                self.report(problem.code, problem.message, span or condition.span, problem.hint)
+                # Reported; allowing everything keeps it from showing up again as a contradiction.
+                return IntervalSet.everything()
+        if condition.op is Op.RANGE:
+            return IntervalSet.between(_start(points[0]), _end(points[1]))
+        # A one-sided field's plain value is a comparison (after:v is >=v); a list ORs them.
         op = Op(field.implies) if field.implies and condition.op is Op.ANY else condition.op
-        match op:
-            case Op.ANY:
-                return IntervalSet.union(IntervalSet.between(*point) for point in points if point)
-            case Op.GE:
-                return IntervalSet.between(_start(points[0]), None)
-            case Op.GT:
-                return IntervalSet.between(_end(points[0]), None)
-            case Op.LT:
-                return IntervalSet.between(None, _start(points[0]))
-            case Op.LE:
-                return IntervalSet.between(None, _end(points[0]))
-            case Op.RANGE:
-                return IntervalSet.between(_start(points[0]), _end(points[1]))
-            case _:
-                assert_never(op)
+        return IntervalSet.union(_interval(op, point) for point in points if point)
 
-    def point(
-        self, field: Field, value: TypedValue | None, span: Span | None
-    ) -> tuple[Any, Any] | None:
+    def point(self, field: Field, value: TypedValue) -> tuple[Any, Any]:
         """Where a value starts and ends on its line: a day spans 24 hours, an instant is a
-        point, a duration of n ms covers [n, n + 1). `None` for an open range end."""
-        if value is None:
-            return None
+        point, a duration of n ms covers [n, n + 1)."""
         if field.type is ValueType.DURATION:
             assert isinstance(value, int)
             return value, value + 1
         assert not isinstance(value, (str, bool, int))
-        time_value: TimeValue = value
-        try:
-            return resolve_time(time_value, now=self.now, zone=self.zone)
-        except ValueProblem as problem:
-            self.report(problem.code, problem.message, span or Span(0, 0), problem.hint)
-            # Stand in the start of time, so the rest of the query is still checked.
-            return datetime.min.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)
+        return resolve_time(value, now=self.now, zone=self.zone)
 
     def finish(self, name: str, dimension: _Dimension) -> dict[str, Any]:
         """The body keys for one dimension, or diagnostics if one request cannot say it."""
@@ -327,6 +314,26 @@ def _start(point: tuple[Any, Any] | None) -> Any:
 
 def _end(point: tuple[Any, Any] | None) -> Any:
     return None if point is None else point[1]
+
+
+def _interval(op: Op, point: tuple[Any, Any]) -> IntervalSet[Any]:
+    """The values `op` allows, against a value that covers `[start, end)`."""
+    start, end = point
+    match op:
+        case Op.ANY:
+            return IntervalSet.between(start, end)
+        case Op.GE:
+            return IntervalSet.between(start, None)
+        case Op.GT:
+            return IntervalSet.between(end, None)
+        case Op.LT:
+            return IntervalSet.between(None, start)
+        case Op.LE:
+            return IntervalSet.between(None, end)
+        case Op.RANGE:
+            raise AssertionError("a range has two points")
+        case _:
+            assert_never(op)
 
 
 def _clauses(node: Filter | None, *, negated: bool) -> Iterator[tuple[Filter, bool]]:

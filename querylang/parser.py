@@ -278,6 +278,12 @@ def _explain(text: str, error: UnexpectedInput) -> Diagnostic:
                 Span(last.start(1), last.end(1)),
                 "complete the query, or remove the dangling operator",
             )
+        if not at_end and text[pos] == "-":
+            return syntax(
+                "'-' must touch the term it negates",
+                found_span,
+                "write -dir:in (or NOT dir:in)",
+            )
         if not at_end and text[pos] == '"':
             return syntax(
                 "a quoted value needs a field",

@@ -24,9 +24,7 @@ from pydantic import (
 
 
 def _spell_instant(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 Instant = Annotated[

@@ -119,42 +119,33 @@ def resolve_time(value: TimeValue, *, now: datetime, zone: tzinfo) -> tuple[date
     or 25), a date-time is a point (start == end).
 
     Raises:
-        ValueProblem: for a relative value that reaches before year 1.
+        ValueProblem: for a value whose start or end falls outside years 1 to 9999 in UTC.
     """
-    match value:
-        case Day(day):
-            return _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
-        case DaysAgo(days):
-            try:
+    try:
+        match value:
+            case Day(day):
+                return _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
+            case DaysAgo(days):
                 day = now.astimezone(zone).date() - timedelta(days=days)
-            except OverflowError:
-                raise ValueProblem(ErrorCode.INVALID_VALUE, "too far back") from None
-            return _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
-        case DateTime(moment):
-            instant = _to_utc(moment if moment.tzinfo else moment.replace(tzinfo=zone, fold=0))
-            return instant, instant
-        case Ago(amount, unit):
-            try:
+                return _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
+            case DateTime(moment):
+                local = moment if moment.tzinfo else moment.replace(tzinfo=zone, fold=0)
+                instant = local.astimezone(UTC)
+                return instant, instant
+            case Ago(amount, unit):
                 instant = now.astimezone(UTC) - amount * _AGO_UNITS[unit]
-            except OverflowError:
-                raise ValueProblem(
-                    ErrorCode.INVALID_VALUE, f"-{amount}{unit} reaches before year 1"
-                ) from None
-            return instant, instant
-        case _:
-            assert_never(value)
+                return instant, instant
+            case _:
+                assert_never(value)
+    except OverflowError:
+        raise _invalid(
+            f"{spell_time(value)} is beyond the range of dates (years 1 to 9999 in UTC)"
+        ) from None
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:
     # fold=0 takes the offset in force before a daylight-saving change, in a gap and an overlap.
-    return _to_utc(datetime(day.year, day.month, day.day, tzinfo=zone, fold=0))
-
-
-def _to_utc(moment: datetime) -> datetime:
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueProblem(ErrorCode.INVALID_VALUE, "the instant is out of range") from None
+    return datetime(day.year, day.month, day.day, tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def spell_time(value: TimeValue) -> str:

@@ -19,7 +19,7 @@ from typing import Any, assert_never
 
 from pydantic import ValidationError
 
-from querylang.check import check
+from querylang.checker import check
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import Limits, stack_guard
 from querylang.parser import BARE_VALUE, parse
@@ -129,8 +129,7 @@ def _canonical(node: Filter, schema: Schema) -> Filter:
     match node:
         case Condition():
             if node.op is Op.ANY:
-                values = tuple(dict.fromkeys(node.values))
-                return Condition(node.field, node.op, values, node.span, node.value_spans)
+                return _any_of(node, node.values, node.value_spans, node.span)
             return node
         case Negation(Negation(inner)):
             return _canonical(inner, schema)
@@ -162,13 +161,26 @@ def _merge_lists(operands: list[Filter]) -> list[Filter]:
                 at = lists[operand.field]
                 first = merged[at]
                 assert isinstance(first, Condition)
-                values = tuple(dict.fromkeys(first.values + operand.values))
+                values = first.values + operand.values
                 spans = first.value_spans + operand.value_spans
-                merged[at] = Condition(first.field, Op.ANY, values, first.span, spans)
+                merged[at] = _any_of(first, values, spans, first.span.cover(operand.span))
                 continue
             lists[operand.field] = len(merged)
         merged.append(operand)
     return merged
+
+
+def _any_of(
+    condition: Condition,
+    values: tuple[TypedValue | None, ...],
+    value_spans: tuple[Span | None, ...],
+    span: Span,
+) -> Condition:
+    """`condition` with these values, each once and at its first mention, covering `span`."""
+    first_mention = dict(zip(reversed(values), reversed(value_spans), strict=True))
+    unique = tuple(dict.fromkeys(values))
+    spans = tuple(first_mention[value] for value in unique)
+    return Condition(condition.field, Op.ANY, unique, span, spans)
 
 
 def _first_field(node: Filter, schema: Schema) -> int:
