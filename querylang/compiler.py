@@ -89,6 +89,29 @@ def compile_query(
             range.
         ValueError: `now` is naive, or `tz` is not a known time zone.
     """
+    return lower(query, text, now=now, tz=tz, schema=schema).request
+
+
+@dataclass(frozen=True, slots=True)
+class Lowered:
+    """A compiled query, with where each body key came from."""
+
+    request: SearchCallsRequest
+    sources: dict[str, tuple[Span, ...]]
+    """For each body key, the spans of the terms that decided it."""
+    zone: ZoneInfo
+    """The time zone the query was read in."""
+
+
+def lower(
+    query: Query,
+    text: str,
+    *,
+    now: datetime | None = None,
+    tz: str = "UTC",
+    schema: Schema | None = None,
+) -> Lowered:
+    """`compile_query`, keeping the terms behind each body key (for `explain`)."""
     if now is None:
         now = datetime.now(UTC)
     elif now.tzinfo is None or now.utcoffset() is None:
@@ -98,10 +121,10 @@ def compile_query(
     lowering = _Lowering(schema, now, zone)
     # Lowering the canonical form makes `compile(format(q))` and `compile(q)` agree by
     # construction, and lets `x OR x` through like `x`.
-    body = lowering.body(canonical(query, schema).filter)
+    body, sources = lowering.body(canonical(query, schema).filter)
     if lowering.diagnostics:
         raise QueryError(text, lowering.diagnostics)
-    return SearchCallsRequest.model_validate(body)
+    return Lowered(SearchCallsRequest.model_validate(body), sources, zone)
 
 
 def time_zone(name: str) -> ZoneInfo:
@@ -138,7 +161,8 @@ class _Lowering:
     def report(self, code: ErrorCode, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint))
 
-    def body(self, root: Filter | None) -> dict[str, Any]:
+    def body(self, root: Filter | None) -> tuple[dict[str, Any], dict[str, tuple[Span, ...]]]:
+        """The body, and for each of its keys the spans of the terms behind it."""
         dimensions: dict[str, _Dimension] = {}
         for clause, negated in _clauses(root, negated=False):
             leaves = list(_leaves(clause, negated))
@@ -160,9 +184,12 @@ class _Lowering:
             dimension.terms.extend(condition.span for condition, _ in leaves)
             dimension.negated_terms.extend(c.span for c, is_negated in leaves if is_negated)
         body: dict[str, Any] = {}
+        sources: dict[str, tuple[Span, ...]] = {}
         for name, dimension in dimensions.items():
-            body.update(self.finish(name, dimension))
-        return body
+            keys = self.finish(name, dimension)
+            body.update(keys)
+            sources.update(dict.fromkeys(keys, tuple(sorted(dimension.terms))))
+        return body, sources
 
     def dimension(self, condition: Condition) -> str:
         field = self.field(condition)

@@ -9,13 +9,13 @@ every thread. Lark's errors are translated here into messages that say what was 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import cast
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import DEFAULT_LIMITS, Limits
@@ -121,7 +121,7 @@ class _TreeBuilder(Transformer[Token, Expr | None]):
         return ValueList(items, _span(opening).cover(_span(closing)))
 
 
-# Built once, at import: Lark's parse() keeps its state per call, so sharing it is thread-safe.
+# Built once, at import: Lark keeps a parse's state per call, so sharing it is thread-safe.
 _PARSER = Lark(
     grammar_text(),
     parser="lalr",
@@ -131,9 +131,39 @@ _PARSER = Lark(
 )
 
 
+def _terminal(name: str) -> re.Pattern[str]:
+    return re.compile(_PARSER.get_terminal(name).pattern.to_regexp())
+
+
 # A value the lexer reads back as one bare word (the grammar's ITEM, which is WORD without the
 # rule that it must touch what comes before it). The formatter quotes whatever does not match.
-BARE_VALUE = re.compile(_PARSER.get_terminal("ITEM").pattern.to_regexp())
+BARE_VALUE = _terminal("ITEM")
+_QUOTED = _terminal("ITEM_STRING")
+
+# Past this many syntax errors the rest of the text is skipped: a query is not a source file.
+MAX_SYNTAX_ERRORS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PartialParse:
+    """What a forgiving parse of any text found.
+
+    Each syntax error is reported, the text it covers is skipped (parsed as if it were blank),
+    and parsing starts again, so one call reports every syntax error and still builds a tree of
+    the rest. Spans stay those of the original text.
+    """
+
+    tree: Expr | None
+    """The tree of what remained; `None` if nothing did, or the nesting is over the limit."""
+    diagnostics: tuple[Diagnostic, ...]
+    """Syntax errors (and `too_large`), in order."""
+    tokens: tuple[Token, ...]
+    """Lark's tokens of the last attempt: the whole text less the skipped parts, or, when
+    `stop_at_end` stopped the parse, everything up to the end."""
+    skipped: tuple[Span, ...]
+    """The parts of the text parsed as blanks."""
+    next_terminals: frozenset[str]
+    """The terminals the grammar accepts after the last token, when the parse reached the end."""
 
 
 def parse(text: str, *, limits: Limits | None = None) -> Expr | None:
@@ -150,47 +180,99 @@ def parse(text: str, *, limits: Limits | None = None) -> Expr | None:
         The root node, or `None` when the text is empty or only whitespace.
 
     Raises:
-        QueryError: `syntax` for a malformed query, `too_large` beyond the limits.
+        QueryError: `syntax` for each malformed part of the query, `too_large` beyond the limits.
 
     >>> parse("dir:in -mode:ai")  # doctest: +NORMALIZE_WHITESPACE
     And(operands=(Term(field='dir', value=Value(text='in')),
                   Not(operand=Term(field='mode', value=Value(text='ai')))))
     """
+    result = parse_partial(text, limits=limits)
+    if result.diagnostics:
+        raise QueryError(text, result.diagnostics)
+    return result.tree
+
+
+def parse_partial(
+    text: str, *, limits: Limits | None = None, stop_at_end: bool = False
+) -> PartialParse:
+    """Parse as much of `text` as can be parsed; never raises for any text.
+
+    With `stop_at_end`, an error at the very end of the text (where the text is merely
+    unfinished, as it is while being typed) ends the parse without a diagnostic, keeping the
+    tokens and the parser's expectations there: what completion needs.
+    """
     limits = limits or DEFAULT_LIMITS
     if len(text) > limits.max_length:
-        raise QueryError(
-            text,
-            [
-                Diagnostic(
-                    ErrorCode.TOO_LARGE,
-                    f"the query is {len(text):,} characters long; "
-                    f"the limit is {limits.max_length:,}",
-                    Span(limits.max_length, len(text)),
-                    hint="split it into several searches, or raise Limits.max_length",
-                )
-            ],
+        too_long = Diagnostic(
+            ErrorCode.TOO_LARGE,
+            f"the query is {len(text):,} characters long; the limit is {limits.max_length:,}",
+            Span(limits.max_length, len(text)),
+            hint="split it into several searches, or raise Limits.max_length",
         )
-    try:
-        # The tree builder runs inside the parser, so parse() returns its result, not a Tree.
-        tree = cast(Expr | None, _PARSER.parse(text))
-    except UnexpectedInput as error:
-        raise QueryError(text, [_explain(text, error)]) from None
-    except LarkError as error:  # Lark raises only UnexpectedInput on bad input; this is a guard
-        diagnostic = Diagnostic(ErrorCode.SYNTAX, str(error), Span(0, len(text)))
-        raise QueryError(text, [diagnostic]) from None
+        return PartialParse(None, (too_long,), (), (Span(0, len(text)),), frozenset())
+    diagnostics: list[Diagnostic] = []
+    skipped: list[Span] = []
+    work = text
+    while True:
+        attempt = _attempt(work)
+        if attempt.error is None or (stop_at_end and _at_end(attempt.error)):
+            break
+        problem = _explain(work, attempt.error, attempt.tokens)
+        skip = problem.skip
+        if len(diagnostics) == MAX_SYNTAX_ERRORS:
+            skip = Span(skip.start, len(text))
+        diagnostics.append(problem.diagnostic)
+        skipped.append(skip)
+        work = work[: skip.start] + " " * (skip.end - skip.start) + work[skip.end :]
+    tree = attempt.tree
     if tree is not None and tree.depth > limits.max_depth:
-        raise QueryError(
-            text,
-            [
-                Diagnostic(
-                    ErrorCode.TOO_LARGE,
-                    f"the query nests {tree.depth} levels deep; the limit is {limits.max_depth}",
-                    tree.span,
-                    hint="remove redundant parentheses or NOTs, or raise Limits.max_depth",
-                )
-            ],
+        diagnostics.append(
+            Diagnostic(
+                ErrorCode.TOO_LARGE,
+                f"the query nests {tree.depth} levels deep; the limit is {limits.max_depth}",
+                tree.span,
+                hint="remove redundant parentheses or NOTs, or raise Limits.max_depth",
+            )
         )
-    return tree
+        tree = None
+    return PartialParse(
+        tree,
+        tuple(sorted(diagnostics, key=lambda d: (d.span.start, d.span.end))),
+        attempt.tokens,
+        tuple(sorted(skipped)),
+        attempt.next_terminals,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    tree: Expr | None
+    tokens: tuple[Token, ...]
+    next_terminals: frozenset[str]
+    error: UnexpectedInput | None
+
+
+def _attempt(text: str) -> _Attempt:
+    """One parse, token by token, so that the tokens and the parser's state survive an error."""
+    parser = _PARSER.parse_interactive(text)
+    tokens: list[Token] = []
+    next_terminals: frozenset[str] = frozenset()
+    try:
+        for token in parser.iter_parse():
+            tokens.append(token)
+        choices = parser.choices()  # type: ignore[no-untyped-call]
+        # The parse table also holds the grammar's rules (lower case): keep the terminals.
+        next_terminals = frozenset(name for name in choices if name.upper() == name)
+        # The tree builder runs inside the parser: the result is ours, not a Lark Tree.
+        last = tokens[-1] if tokens else None
+        tree = cast(Expr | None, parser.feed_eof(last))  # type: ignore[no-untyped-call]
+    except UnexpectedInput as error:
+        return _Attempt(None, tuple(tokens), next_terminals, error)
+    return _Attempt(tree, tuple(tokens), next_terminals, None)
+
+
+def _at_end(error: UnexpectedInput) -> bool:
+    return isinstance(error, UnexpectedToken) and error.token.type == "$END"
 
 
 # --- Lark's errors, told in words -------------------------------------------------------------
@@ -199,13 +281,21 @@ _VALUE_TERMINALS = {"WORD", "STRING", "LIST_OPEN", "COMPARATOR", "RANGE", "ITEM"
 _TERM_TERMINALS = {"FIELD", "BARE", "NOT", "MINUS", "LPAR"}
 _CAN_FOLLOW_A_TERM = _TERM_TERMINALS | {"$END", "RPAR", "_AND", "_OR"}
 _FIELD_AHEAD = re.compile(r'[^\s()",:\-][^\s()",:]*:')
-_STRING = re.compile(r'"(?:[^"\\]|\\["\\]|\\(?!["\\]))*"')
+_NEXT_CHUNK = re.compile(r'"(?:[^"\\]|\\.)*"?|[^\s()]+')
 _BEFORE_VALUE = re.compile(r'(?:([^\s()",:]+):|(>=|<=|>|<)|(\.\.)|([(,]))$')
 _LAST_WORD = re.compile(r"(\S+)$")
 
 
-def _explain(text: str, error: UnexpectedInput) -> Diagnostic:
-    """Turn a Lark error into one diagnostic with a targeted message and hint."""
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    diagnostic: Diagnostic
+    skip: Span
+    """What to parse as blank to go on: the least that removes the error."""
+
+
+def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _Problem:
+    """Turn a Lark error into one diagnostic with a targeted message and hint, and the part of
+    the text to skip to recover from it."""
     if isinstance(error, UnexpectedToken):
         expected = set(error.expected)
         at_end = error.token.type == "$END"
@@ -221,17 +311,22 @@ def _explain(text: str, error: UnexpectedInput) -> Diagnostic:
         found_span = Span(pos, pos + 1)
         found = repr(text[pos])
 
-    def syntax(message: str, span: Span, hint: str | None = None) -> Diagnostic:
-        return Diagnostic(ErrorCode.SYNTAX, message, span, hint)
+    def problem(message: str, span: Span, hint: str, skip: Span | None = None) -> _Problem:
+        skip = _widen(text, skip or span, tokens)
+        return _Problem(Diagnostic(ErrorCode.SYNTAX, message, span, hint), skip)
 
-    if not at_end and text[pos] == '"' and not _STRING.match(text, pos):
-        return syntax(
+    value_required = bool(expected & _VALUE_TERMINALS) and not expected & _CAN_FOLLOW_A_TERM
+    term_start = next((t.start_pos for t in reversed(tokens) if t.type == "FIELD"), None)
+    if not at_end and text[pos] == '"' and not _QUOTED.match(text, pos):
+        return problem(
             "unclosed quote",
             Span(pos, len(text)),
             'end the value with "; inside quotes, write \\" for a quote and \\\\ for a backslash',
+            # The field before it has lost its value too: skip the whole term.
+            Span(term_start if value_required and term_start is not None else pos, len(text)),
         )
     if not at_end and text[pos] == "," and "_COMMA" not in expected:
-        return syntax(
+        return problem(
             "a ',' separates values inside a list only",
             found_span,
             "write field:(a, b) for any of several values, or use OR between terms",
@@ -239,71 +334,96 @@ def _explain(text: str, error: UnexpectedInput) -> Diagnostic:
     before = text[:pos].rstrip()
     gap = Span(len(before), pos)
     # A value is required only where nothing else could come: after "field:", a comparator, "(".
-    if expected & _VALUE_TERMINALS and not expected & _CAN_FOLLOW_A_TERM:
+    if value_required:
         after = _describe_introducer(_BEFORE_VALUE.search(before))
-        if gap.start != gap.end and not at_end:
+        if term_start is None:  # cannot happen: the grammar asks for a value only after a field
+            term_start = gap.start
+        if at_end:
+            return problem(
+                f"expected a value after {after}, found the end of the query",
+                found_span,
+                'write the value right after it, e.g. mode:ai, or quote it: mode:"a b"',
+                Span(term_start, len(text)),
+            )
+        if gap.start != gap.end:
             if _FIELD_AHEAD.match(text, pos):
-                return syntax(
+                return problem(
                     f"expected a value after {after}",
                     gap,
                     f"{after} has no value: the space ends it",
+                    Span(term_start, gap.start),
                 )
-            return syntax(
+            chunk = _NEXT_CHUNK.match(text, pos)
+            return problem(
                 f"expected a value right after {after}, found a space",
                 gap,
                 "a value touches what comes before it: remove the space, or quote a value "
                 "that contains spaces",
+                Span(term_start, chunk.end() if chunk else pos),
             )
-        if not at_end and text[pos] == ")" and before.endswith("("):
-            return syntax(
+        if text[pos] == ")" and before.endswith("("):
+            return problem(
                 "a list needs at least one value",
                 Span(len(before) - 1, pos + 1),
                 "write the values between the parentheses: field:(a, b)",
+                Span(term_start, pos + 1),
             )
-        return syntax(
+        return problem(
             f"expected a value after {after}, found {found}",
             found_span,
             'write the value right after it, e.g. mode:ai, or quote it: mode:"a b"',
+            Span(term_start, pos),
         )
     if "RPAR" in expected and at_end:
-        opening = _unclosed_parenthesis(text)
-        return syntax("unclosed '('", Span(opening, opening + 1), "add ')' where the group ends")
+        opening = _unclosed_parenthesis(tokens)
+        return problem("unclosed '('", opening, "add ')' where the group ends")
     if not at_end and text[pos] == ")" and "RPAR" not in expected:
-        return syntax("unmatched ')'", found_span, "remove it, or add the '(' it closes")
+        return problem("unmatched ')'", found_span, "remove it, or add the '(' it closes")
     if expected & _TERM_TERMINALS:
         last = _LAST_WORD.search(before)
         if at_end and last and last.group(1) in {"AND", "OR", "NOT", "-", "("}:
-            return syntax(
+            return problem(
                 f"expected a term after {last.group(1)!r}",
                 Span(last.start(1), last.end(1)),
                 "complete the query, or remove the dangling operator",
             )
         if not at_end and text[pos] == "-":
-            return syntax(
-                "'-' must touch the term it negates",
-                found_span,
-                "write -dir:in (or NOT dir:in)",
+            return problem(
+                "'-' must touch the term it negates", found_span, "write -dir:in (or NOT dir:in)"
             )
         if not at_end and text[pos] == '"':
-            return syntax(
+            quoted = _QUOTED.match(text, pos)
+            assert quoted is not None, "an unclosed quote was handled above"
+            return problem(
                 "a quoted value needs a field",
-                found_span,
+                Span(pos, quoted.end()),
                 'write field:"…"; querylang has no free-text search',
             )
-        return syntax(
+        return problem(
             f"expected a term, found {found}", found_span, "a term is field:value, e.g. dir:in"
         )
     if expected <= {"RPAR", "_COMMA"}:
-        return syntax(
+        return problem(
             f"unexpected {found} in a list",
             found_span,
             "separate list values with commas, and quote a value that contains spaces",
         )
-    return syntax(
+    return problem(
         f"unexpected {found}; expected {_words(expected)}",
         found_span,
         'quote a value that contains spaces or ( ) , "',
     )
+
+
+def _widen(text: str, skip: Span, tokens: tuple[Token, ...]) -> Span:
+    """`skip`, or, if it holds nothing but blanks (an error at the end), the last token too, so
+    that every retry removes something and the loop ends."""
+    if text[skip.start : skip.end].strip():
+        return skip
+    last = next((t for t in reversed(tokens) if t.type != "$END"), None)
+    if last is None or last.start_pos is None:
+        return Span(skip.start, len(text)) if skip.start < len(text) else Span(0, len(text))
+    return Span(last.start_pos, max(skip.end, len(text)))
 
 
 def _describe_introducer(match: re.Match[str] | None) -> str:
@@ -340,19 +460,12 @@ def _words(expected: set[str]) -> str:
     return " or ".join(sorted(words)) or "nothing more"
 
 
-def _unclosed_parenthesis(text: str) -> int:
-    """Where the innermost '(' that is never closed stands (quoted strings are skipped)."""
-    open_at: list[int] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == '"':
-            quoted = _STRING.match(text, index)
-            index = quoted.end() if quoted else len(text)
-            continue
-        if char == "(":
-            open_at.append(index)
-        elif char == ")" and open_at:
+def _unclosed_parenthesis(tokens: tuple[Token, ...]) -> Span:
+    """The innermost '(' that is never closed."""
+    open_at: list[Token] = []
+    for token in tokens:
+        if token.type in ("LPAR", "LIST_OPEN"):
+            open_at.append(token)
+        elif token.type == "RPAR" and open_at:
             open_at.pop()
-        index += 1
-    return open_at[-1] if open_at else 0
+    return _span(open_at[-1]) if open_at else Span(0, 0)
