@@ -5,7 +5,9 @@
     {'direction': 'INBOUND', 'min_duration': 5000, 'max_duration': 60000}
 
 The stages, each its own module: `parser` (text -> syntax tree), `check` (-> typed query),
-`compiler` (-> `SearchCallsRequest`), `format` (-> canonical text, and body -> text).
+`compiler` (-> `SearchCallsRequest`), `format` (-> canonical text, and body -> text), `client`
+(-> the Search Calls API over HTTP: `CallsClient`, `AsyncCallsClient`). `querylang.server` is a
+local reference server of that API.
 Names are imported on first use, so that `import querylang` (and `querylang --help`) stays fast.
 """
 
@@ -16,44 +18,101 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from querylang.checker import check
+    from querylang.client import (
+        AsyncCallsClient,
+        AuthenticationError,
+        Backoff,
+        Call,
+        CallsClient,
+        InvalidRequestError,
+        RateLimitError,
+        SearchAPIError,
+        SearchPage,
+        ServerError,
+        TransportError,
+    )
     from querylang.compiler import compile
+    from querylang.completion import Completion, CompletionKind, complete
+    from querylang.diagnostics import diagnose
     from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
+    from querylang.explanation import Explanation, explain
     from querylang.formatter import decompile, format
+    from querylang.highlight import Token, TokenKind, tokens
     from querylang.limits import Limits
     from querylang.parser import parse
     from querylang.request import SearchCallsRequest
     from querylang.schema import Schema, default_schema
 
 __all__ = [
+    "AsyncCallsClient",
+    "AuthenticationError",
+    "Backoff",
+    "Call",
+    "CallsClient",
+    "Completion",
+    "CompletionKind",
     "Diagnostic",
     "ErrorCode",
+    "Explanation",
+    "InvalidRequestError",
     "Limits",
     "QueryError",
+    "RateLimitError",
     "Schema",
+    "SearchAPIError",
     "SearchCallsRequest",
+    "SearchPage",
+    "ServerError",
     "Span",
+    "Token",
+    "TokenKind",
+    "TransportError",
     "check",
     "compile",
+    "complete",
     "decompile",
     "default_schema",
+    "diagnose",
+    "explain",
     "format",
     "parse",
+    "tokens",
 ]
 
 _HOMES = {
+    "AsyncCallsClient": "querylang.client",
+    "AuthenticationError": "querylang.client",
+    "Backoff": "querylang.client",
+    "Call": "querylang.client",
+    "CallsClient": "querylang.client",
+    "Completion": "querylang.completion",
+    "CompletionKind": "querylang.completion",
     "Diagnostic": "querylang.errors",
     "ErrorCode": "querylang.errors",
+    "Explanation": "querylang.explanation",
+    "InvalidRequestError": "querylang.client",
     "Limits": "querylang.limits",
     "QueryError": "querylang.errors",
+    "RateLimitError": "querylang.client",
     "Schema": "querylang.schema",
+    "SearchAPIError": "querylang.client",
     "SearchCallsRequest": "querylang.request",
+    "SearchPage": "querylang.client",
+    "ServerError": "querylang.client",
     "Span": "querylang.errors",
+    "Token": "querylang.highlight",
+    "TokenKind": "querylang.highlight",
+    "TransportError": "querylang.client",
     "check": "querylang.checker",
     "compile": "querylang.compiler",
+    "complete": "querylang.completion",
     "decompile": "querylang.formatter",
     "default_schema": "querylang.schema",
+    "diagnose": "querylang.diagnostics",
+    "explain": "querylang.explanation",
     "format": "querylang.formatter",
     "parse": "querylang.parser",
+    "tokens": "querylang.highlight",
 }
 
 

@@ -15,7 +15,7 @@ from querylang.checker import check
 from querylang.compiler import compile_query, time_zone
 from querylang.errors import Diagnostic, QueryError
 from querylang.limits import stack_guard
-from querylang.parser import PartialParse, parse_partial
+from querylang.parser import PartialParse, parse_partial_both
 from querylang.query import Query
 from querylang.values import phone_region
 
@@ -24,10 +24,14 @@ from querylang.values import phone_region
 _CACHE_SIZE = 64
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def partial_parse(text: str, *, stop_at_end: bool = False) -> PartialParse:
     """`parse_partial` with the default limits, remembered for the last few texts."""
-    return parse_partial(text, stop_at_end=stop_at_end)
+    return _partial_parses(text)[stop_at_end]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _partial_parses(text: str) -> tuple[PartialParse, PartialParse]:
+    return parse_partial_both(text)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

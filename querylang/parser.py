@@ -201,6 +201,14 @@ def parse_partial(
     unfinished, as it is while being typed) ends the parse without a diagnostic, keeping the
     tokens and the parser's expectations there: what completion needs.
     """
+    return parse_partial_both(text, limits=limits)[stop_at_end]
+
+
+def parse_partial_both(
+    text: str, *, limits: Limits | None = None
+) -> tuple[PartialParse, PartialParse]:
+    """`parse_partial` without and with `stop_at_end`, for the price of one: the two parse
+    alike until the first attempt that reaches the end of the text."""
     limits = limits or DEFAULT_LIMITS
     if len(text) > limits.max_length:
         too_long = Diagnostic(
@@ -209,13 +217,17 @@ def parse_partial(
             Span(limits.max_length, len(text)),
             hint="split it into several searches, or raise Limits.max_length",
         )
-        return PartialParse(None, (too_long,), (), (Span(0, len(text)),), frozenset())
+        result = PartialParse(None, (too_long,), (), (Span(0, len(text)),), frozenset())
+        return result, result
     diagnostics: list[Diagnostic] = []
     skipped: list[Span] = []
+    stopped: PartialParse | None = None
     work = text
     while True:
         attempt = _attempt(work)
-        if attempt.error is None or (stop_at_end and _at_end(attempt.error)):
+        if stopped is None and (attempt.error is None or _at_end(attempt.error)):
+            stopped = _result(attempt, diagnostics, skipped, limits)
+        if attempt.error is None:
             break
         problem = _explain(work, attempt.error, attempt.tokens)
         skip = problem.skip
@@ -224,9 +236,17 @@ def parse_partial(
         diagnostics.append(problem.diagnostic)
         skipped.append(skip)
         work = work[: skip.start] + " " * (skip.end - skip.start) + work[skip.end :]
+    full = _result(attempt, diagnostics, skipped, limits)
+    return full, stopped or full
+
+
+def _result(
+    attempt: _Attempt, diagnostics: list[Diagnostic], skipped: list[Span], limits: Limits
+) -> PartialParse:
+    found = list(diagnostics)
     tree = attempt.tree
     if tree is not None and tree.depth > limits.max_depth:
-        diagnostics.append(
+        found.append(
             Diagnostic(
                 ErrorCode.TOO_LARGE,
                 f"the query nests {tree.depth} levels deep; the limit is {limits.max_depth}",
@@ -237,7 +257,7 @@ def parse_partial(
         tree = None
     return PartialParse(
         tree,
-        tuple(sorted(diagnostics, key=lambda d: (d.span.start, d.span.end))),
+        tuple(sorted(found, key=lambda d: (d.span.start, d.span.end))),
         attempt.tokens,
         tuple(sorted(skipped)),
         attempt.next_terminals,
