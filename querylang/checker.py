@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import assert_never
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import DEFAULT_LIMITS, Limits
@@ -27,7 +26,7 @@ from querylang.syntax import (
     Value,
     ValueList,
 )
-from querylang.values import TypedValue, ValueProblem, phone_region, read_value
+from querylang.values import TypedValue, ValueProblem, phone_region, read_value, time_zone
 
 
 def check(
@@ -106,8 +105,8 @@ class _Checker:
             return None
         name = term.value.text
         try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+            time_zone(name)
+        except ValueError:
             self.report(
                 ErrorCode.INVALID_VALUE,
                 f"unknown time zone {name!r}",

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, assert_never
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from querylang.checker import check
 from querylang.constraints import IntervalSet, ValueSet
@@ -25,7 +25,7 @@ from querylang.parser import parse
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
 from querylang.request import SearchCallsRequest
 from querylang.schema import INTERVAL_TYPES, Field, Schema, ValueType, default_schema
-from querylang.values import TypedValue, ValueProblem, resolve_time
+from querylang.values import TypedValue, ValueProblem, resolve_time, time_zone
 
 Constraint = ValueSet | IntervalSet[Any]
 
@@ -125,14 +125,6 @@ def lower(
     if lowering.diagnostics:
         raise QueryError(text, lowering.diagnostics)
     return Lowered(SearchCallsRequest.model_validate(body), sources, zone)
-
-
-def time_zone(name: str) -> ZoneInfo:
-    """The IANA time zone `name`; `ValueError` if there is none of that name."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r}") from None
 
 
 @dataclass

@@ -22,7 +22,9 @@ from lark import Token as LarkToken
 
 from querylang.diagnostics import partial_parse
 from querylang.formatter import quote
+from querylang.parser import BARE_VALUE
 from querylang.schema import TZ_OPTION, Field, ValueType, default_schema
+from querylang.values import TypedValue, ValueProblem, read_value
 
 
 class CompletionKind(StrEnum):
@@ -127,8 +129,14 @@ def complete(
     else:
         return []
     start = cursor - len(prefix)
+    # With the caret inside a word, a candidate replaces the whole word, not only its start.
+    rest = (_REST_OF_FIELD if kind_of_place == "term" else BARE_VALUE).match(text, cursor)
+    end = rest.end() if rest and prefix else cursor
     ranked = _rank(candidates, prefix)
-    return [Completion(c.insert, start, cursor, c.kind, c.label, c.detail) for c in ranked[:limit]]
+    return [Completion(c.insert, start, end, c.kind, c.label, c.detail) for c in ranked[:limit]]
+
+
+_REST_OF_FIELD = re.compile(r'[^\s()",:]*:?')
 
 
 def _current_field(tokens: list[LarkToken]) -> str | None:
@@ -194,12 +202,12 @@ def _value_candidates(
     found.extend(
         _Candidate(quote(value), CompletionKind.VALUE, value, detail)
         for value, detail in _known_values(field)
-        if value not in listed
+        if _meaning(field, value) not in listed
     )
     if values is not None and field.type not in (ValueType.ENUM, ValueType.BOOLEAN):
         for supplied in values(field.name, prefix):
             value, detail = supplied if isinstance(supplied, tuple) else (supplied, field.doc)
-            if value not in listed:
+            if _meaning(field, value) not in listed:
                 found.append(_Candidate(quote(value), CompletionKind.VALUE, value, detail))
     if last is not None and last.type == "_COLON" and field.ordered:
         for operator, meaning in (
@@ -231,7 +239,7 @@ def _known_values(field: Field) -> Iterable[tuple[str, str]]:
         case ValueType.ENUM:
             return ((value.name, value.doc) for value in field.values)
         case ValueType.BOOLEAN:
-            return (("true", "yes"), ("false", "no"))
+            return (("true", "yes"), ("false", "no"), ("yes", "true"), ("no", "false"))
         case ValueType.TIME:
             return _TIME_VALUES
         case ValueType.DURATION:
@@ -240,17 +248,23 @@ def _known_values(field: Field) -> Iterable[tuple[str, str]]:
             return ((value, field.doc) for value in field.known_values)
 
 
-def _listed(field: Field, tokens: list[LarkToken], last: LarkToken | None) -> set[str]:
-    """The values already in the list being typed, by their canonical names."""
-    names: set[str] = set()
+def _listed(field: Field, tokens: list[LarkToken], last: LarkToken | None) -> set[TypedValue]:
+    """The values already in the list being typed, read as the checker reads them."""
+    found: set[TypedValue] = set()
     for token in reversed(tokens):
         if token.type in ("LIST_OPEN", "FIELD"):
             break
         if token.type in ("ITEM", "ITEM_STRING") and token is not last:
-            text = str(token).strip('"')
-            enum_value = field.enum_value(text)
-            names.add(enum_value.name if enum_value else text)
-    return names
+            found.add(_meaning(field, str(token).strip('"')))
+    return found
+
+
+def _meaning(field: Field, text: str) -> TypedValue:
+    """What a value means (so `EN` and `en` are one language), or its text if it means nothing."""
+    try:
+        return read_value(text, field, region="US")
+    except (ValueProblem, ValueError):
+        return text
 
 
 @cache

@@ -12,12 +12,12 @@ from datetime import datetime
 from functools import lru_cache
 
 from querylang.checker import check
-from querylang.compiler import compile_query, time_zone
+from querylang.compiler import compile_query
 from querylang.errors import Diagnostic, QueryError
 from querylang.limits import stack_guard
 from querylang.parser import PartialParse, parse_partial_both
 from querylang.query import Query
-from querylang.values import phone_region
+from querylang.values import phone_region, time_zone
 
 # tokens(), diagnose() and complete() are called together on every keystroke with the same text:
 # they share one parse (and one check) per text. Results are immutable, so sharing is safe.

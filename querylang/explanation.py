@@ -13,11 +13,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from querylang.checker import check
-from querylang.compiler import lower, time_zone
+from querylang.compiler import lower
 from querylang.errors import Span
 from querylang.limits import stack_guard
 from querylang.parser import parse
 from querylang.schema import default_schema
+from querylang.values import time_zone
 
 
 @dataclass(frozen=True, slots=True)

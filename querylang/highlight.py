@@ -8,6 +8,7 @@ falls on it (an unknown field, an invalid value), so a search box can underline 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -138,18 +139,28 @@ def _covering(
         if end > start:
             result.append(Token(kind, start, end, text[start:end]))
         position = max(position, end)
-    return [_marked(token, diagnostics) for token in result]
+    return _marked(result, diagnostics)
 
 
-def _marked(token: Token, diagnostics: list[Diagnostic]) -> Token:
-    if token.kind is TokenKind.ERROR:
-        # Skipped text and bare words are syntax errors whatever else is reported near them.
-        return Token(token.kind, token.start, token.end, token.text, ErrorCode.SYNTAX)
+def _marked(tokens: list[Token], diagnostics: list[Diagnostic]) -> list[Token]:
+    """Each token with the code of the first diagnostic on it; skipped text and bare words are
+    syntax errors whatever else is reported near them."""
+    codes: list[ErrorCode | None] = [
+        ErrorCode.SYNTAX if token.kind is TokenKind.ERROR else None for token in tokens
+    ]
+    starts = [token.start for token in tokens]
     for diagnostic in diagnostics:
         span = diagnostic.span
-        overlaps = span.start < token.end and token.start < span.end
-        # An empty span marks a point: it belongs to the token that ends there.
-        at_point = span.start == span.end == token.end and token.kind is not TokenKind.WHITESPACE
-        if overlaps or at_point:
-            return Token(token.kind, token.start, token.end, token.text, diagnostic.code)
-    return token
+        if span.start == span.end:
+            # An empty span marks a point: it belongs to the token that ends there.
+            index = bisect_left(starts, span.start) - 1
+            if index >= 0 and tokens[index].kind is not TokenKind.WHITESPACE:
+                codes[index] = codes[index] or diagnostic.code
+            continue
+        first = max(bisect_right(starts, span.start) - 1, 0)
+        for index in range(first, bisect_left(starts, span.end)):
+            codes[index] = codes[index] or diagnostic.code
+    return [
+        token if code is None else Token(token.kind, token.start, token.end, token.text, code)
+        for token, code in zip(tokens, codes, strict=True)
+    ]

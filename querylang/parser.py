@@ -232,8 +232,9 @@ def parse_partial_both(
         problem = _explain(work, attempt.error, attempt.tokens)
         skip = problem.skip
         if len(diagnostics) == MAX_SYNTAX_ERRORS:
-            skip = Span(skip.start, len(text))
-        diagnostics.append(problem.diagnostic)
+            skip = Span(0, len(text))  # enough is reported: parse nothing more
+        if problem.diagnostic not in diagnostics:
+            diagnostics.append(problem.diagnostic)
         skipped.append(skip)
         work = work[: skip.start] + " " * (skip.end - skip.start) + work[skip.end :]
     full = _result(attempt, diagnostics, skipped, limits)
@@ -259,9 +260,21 @@ def _result(
         tree,
         tuple(sorted(found, key=lambda d: (d.span.start, d.span.end))),
         attempt.tokens,
-        tuple(sorted(skipped)),
+        _merged(skipped),
         attempt.next_terminals,
     )
+
+
+def _merged(spans: list[Span]) -> tuple[Span, ...]:
+    """The spans, sorted, with those that overlap or touch joined (a retry may skip more of what
+    an earlier one skipped)."""
+    merged: list[Span] = []
+    for span in sorted(spans):
+        if merged and span.start <= merged[-1].end:
+            merged[-1] = merged[-1].cover(span)
+        else:
+            merged.append(span)
+    return tuple(merged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +316,7 @@ _CAN_FOLLOW_A_TERM = _TERM_TERMINALS | {"$END", "RPAR", "_AND", "_OR"}
 _FIELD_AHEAD = re.compile(r'[^\s()",:\-][^\s()",:]*:')
 _NEXT_CHUNK = re.compile(r'"(?:[^"\\]|\\.)*"?|[^\s()]+')
 _BEFORE_VALUE = re.compile(r'(?:([^\s()",:]+):|(>=|<=|>|<)|(\.\.)|([(,]))$')
-_LAST_WORD = re.compile(r"(\S+)$")
+_OPERATORS = {"NOT", "MINUS", "LPAR", "_AND", "_OR"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,25 +358,36 @@ def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _P
             # The field before it has lost its value too: skip the whole term.
             Span(term_start if value_required and term_start is not None else pos, len(text)),
         )
-    if not at_end and text[pos] == "," and "_COMMA" not in expected:
-        return problem(
-            "a ',' separates values inside a list only",
-            found_span,
-            "write field:(a, b) for any of several values, or use OR between terms",
-        )
     before = text[:pos].rstrip()
     gap = Span(len(before), pos)
     # A value is required only where nothing else could come: after "field:", a comparator, "(".
     if value_required:
-        after = _describe_introducer(_BEFORE_VALUE.search(before))
+        introducer = _BEFORE_VALUE.search(before)
+        after = _describe_introducer(introducer)
         if term_start is None:  # cannot happen: the grammar asks for a value only after a field
             term_start = gap.start
+        value_hint = 'write the value right after it, e.g. mode:ai, or quote it: mode:"a b"'
         if at_end:
             return problem(
                 f"expected a value after {after}, found the end of the query",
                 found_span,
-                'write the value right after it, e.g. mode:ai, or quote it: mode:"a b"',
+                value_hint,
                 Span(term_start, len(text)),
+            )
+        if introducer is not None and introducer.group(4) is not None:  # in a list
+            if text[pos] != ")":
+                skip = found_span  # a stray token: `(a,, b)`
+            elif introducer.group(4) == ",":
+                skip = Span(introducer.start(4), introducer.end(4))  # a trailing comma: `(a, )`
+            else:
+                return problem(
+                    "a list needs at least one value",
+                    Span(introducer.start(4), pos + 1),
+                    "write the values between the parentheses: field:(a, b)",
+                    Span(term_start, pos + 1),
+                )
+            return problem(
+                f"expected a value after {after}, found {found}", found_span, value_hint, skip
             )
         if gap.start != gap.end:
             if _FIELD_AHEAD.match(text, pos):
@@ -381,30 +405,40 @@ def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _P
                 "that contains spaces",
                 Span(term_start, chunk.end() if chunk else pos),
             )
-        if text[pos] == ")" and before.endswith("("):
-            return problem(
-                "a list needs at least one value",
-                Span(len(before) - 1, pos + 1),
-                "write the values between the parentheses: field:(a, b)",
-                Span(term_start, pos + 1),
-            )
+        # Skip the dangling term, and what was found unless it is a ')' that may close a group.
         return problem(
             f"expected a value after {after}, found {found}",
             found_span,
-            'write the value right after it, e.g. mode:ai, or quote it: mode:"a b"',
-            Span(term_start, pos),
+            value_hint,
+            Span(term_start, pos if text[pos] == ")" else found_span.end),
+        )
+    if not at_end and text[pos] == "," and "_COMMA" not in expected:
+        return problem(
+            "a ',' separates values inside a list only",
+            found_span,
+            "write field:(a, b) for any of several values, or use OR between terms",
         )
     if "RPAR" in expected and at_end:
         opening = _unclosed_parenthesis(tokens)
-        return problem("unclosed '('", opening, "add ')' where the group ends")
+        if opening.type == "LIST_OPEN":
+            # Without its ')' the list is no value: skip its whole term.
+            before_list = tokens[: tokens.index(opening)]
+            field = next(t for t in reversed(before_list) if t.type == "FIELD")
+            return problem(
+                "unclosed '(' of a list",
+                _span(opening),
+                "add ')' after the last value",
+                Span(_span(field).start, len(text)),
+            )
+        return problem("unclosed '('", _span(opening), "add ')' where the group ends")
     if not at_end and text[pos] == ")" and "RPAR" not in expected:
         return problem("unmatched ')'", found_span, "remove it, or add the '(' it closes")
     if expected & _TERM_TERMINALS:
-        last = _LAST_WORD.search(before)
-        if at_end and last and last.group(1) in {"AND", "OR", "NOT", "-", "("}:
+        dangling = _dangling_operators(tokens) if at_end else ()
+        if dangling:
             return problem(
-                f"expected a term after {last.group(1)!r}",
-                Span(last.start(1), last.end(1)),
+                f"expected a term after {str(dangling[-1])!r}",
+                _span(dangling[0]).cover(_span(dangling[-1])),
                 "complete the query, or remove the dangling operator",
             )
         if not at_end and text[pos] == "-":
@@ -433,6 +467,16 @@ def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _P
         found_span,
         'quote a value that contains spaces or ( ) , "',
     )
+
+
+def _dangling_operators(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """The operators at the end that wait for a term (`AND (`, `NOT -`), all skipped at once."""
+    count = 0
+    for token in reversed(tokens):
+        if token.type not in _OPERATORS:
+            break
+        count += 1
+    return tokens[len(tokens) - count :]
 
 
 def _widen(text: str, skip: Span, tokens: tuple[Token, ...]) -> Span:
@@ -480,12 +524,12 @@ def _words(expected: set[str]) -> str:
     return " or ".join(sorted(words)) or "nothing more"
 
 
-def _unclosed_parenthesis(tokens: tuple[Token, ...]) -> Span:
-    """The innermost '(' that is never closed."""
+def _unclosed_parenthesis(tokens: tuple[Token, ...]) -> Token:
+    """The innermost '(' that is never closed (the grammar expects a ')', so there is one)."""
     open_at: list[Token] = []
     for token in tokens:
         if token.type in ("LPAR", "LIST_OPEN"):
             open_at.append(token)
         elif token.type == "RPAR" and open_at:
             open_at.pop()
-    return _span(open_at[-1]) if open_at else Span(0, 0)
+    return open_at[-1]

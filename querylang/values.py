@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, assert_never
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from querylang.errors import ErrorCode
 from querylang.schema import Field, ValueType
@@ -174,6 +175,19 @@ def spell_datetime(moment: datetime) -> str:
     if not offset:
         return text + "Z"
     return text + moment.isoformat()[-6:]
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name`.
+
+    Raises:
+        ValueError: there is none of that name (a folder of the tz database, such as `Europe`,
+            is no time zone either).
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {name!r}") from None
 
 
 # --- duration ---------------------------------------------------------------------------------
