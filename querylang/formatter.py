@@ -131,10 +131,10 @@ def _canonical(node: Filter, schema: Schema) -> Filter:
             if node.op is Op.ANY:
                 return _any_of(node, node.values, node.value_spans, node.span)
             return node
-        case Negation(Negation(inner)):
-            return _canonical(inner, schema)
         case Negation(operand):
-            return Negation(_canonical(operand, schema), node.span)
+            inner = _canonical(operand, schema)
+            # NOT NOT x is x, also where the inner NOT appears only once its operand is simplified.
+            return inner.operand if isinstance(inner, Negation) else Negation(inner, node.span)
         case Conjunction(operands) | Disjunction(operands):
             kind = type(node)
             flat: list[Filter] = []
@@ -152,21 +152,23 @@ def _canonical(node: Filter, schema: Schema) -> Filter:
 
 
 def _merge_lists(operands: list[Filter]) -> list[Filter]:
-    """`f:a OR f:b` -> `f:(a, b)`, at the place of the first."""
-    merged: list[Filter] = []
-    lists: dict[str, int] = {}
+    """`f:a OR f:b` -> `f:(a, b)`, at the place of the first; one pass, so a 10,000-term OR
+    costs no more per term than a short one."""
+    lists: dict[str, list[Condition]] = {}
     for operand in operands:
         if isinstance(operand, Condition) and operand.op is Op.ANY:
-            if operand.field in lists:
-                at = lists[operand.field]
-                first = merged[at]
-                assert isinstance(first, Condition)
-                values = first.values + operand.values
-                spans = first.value_spans + operand.value_spans
-                merged[at] = _any_of(first, values, spans, first.span.cover(operand.span))
-                continue
-            lists[operand.field] = len(merged)
-        merged.append(operand)
+            lists.setdefault(operand.field, []).append(operand)
+    merged: list[Filter] = []
+    for operand in operands:
+        if not (isinstance(operand, Condition) and operand.op is Op.ANY):
+            merged.append(operand)
+            continue
+        same_field = lists[operand.field]
+        if operand is not same_field[0]:
+            continue
+        values = tuple(value for condition in same_field for value in condition.values)
+        spans = tuple(span for condition in same_field for span in condition.value_spans)
+        merged.append(_any_of(operand, values, spans, operand.span.cover(same_field[-1].span)))
     return merged
 
 
@@ -212,7 +214,11 @@ def write(query: Query, schema: Schema) -> str:
     if query.tz is not None:
         parts.append(f"{TZ_OPTION}:{quote(query.tz)}")
     if query.filter is not None:
-        parts.append(_write(query.filter, schema))
+        text = _write(query.filter, schema)
+        # Beside tz:, an OR needs its parentheses: tz: is ANDed with the whole filter.
+        if query.tz is not None and isinstance(query.filter, Disjunction):
+            text = f"({text})"
+        parts.append(text)
     return " ".join(parts)
 
 

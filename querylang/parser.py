@@ -225,6 +225,18 @@ def parse_partial_both(
     work = text
     while True:
         attempt = _attempt(work)
+        if attempt.error is not None and not skipped:
+            written = _least_depth(attempt.tokens)
+            if written > limits.max_depth:
+                # Too deep to be worth repairing, even if it never parses: `((((…` alone.
+                result = PartialParse(
+                    None,
+                    (_too_deep(written, limits, Span(0, len(text))),),
+                    (),
+                    (Span(0, len(text)),),
+                    frozenset(),
+                )
+                return result, result
         if stopped is None and (attempt.error is None or _at_end(attempt.error)):
             stopped = _result(attempt, diagnostics, skipped, limits)
         if attempt.error is None:
@@ -247,14 +259,7 @@ def _result(
     found = list(diagnostics)
     tree = attempt.tree
     if tree is not None and tree.depth > limits.max_depth:
-        found.append(
-            Diagnostic(
-                ErrorCode.TOO_LARGE,
-                f"the query nests {tree.depth} levels deep; the limit is {limits.max_depth}",
-                tree.span,
-                hint="remove redundant parentheses or NOTs, or raise Limits.max_depth",
-            )
-        )
+        found.append(_too_deep(tree.depth, limits, tree.span))
         tree = None
     return PartialParse(
         tree,
@@ -275,6 +280,31 @@ def _merged(spans: list[Span]) -> tuple[Span, ...]:
         else:
             merged.append(span)
     return tuple(merged)
+
+
+def _too_deep(depth: int, limits: Limits, span: Span) -> Diagnostic:
+    return Diagnostic(
+        ErrorCode.TOO_LARGE,
+        f"the query nests {depth} levels deep; the limit is {limits.max_depth}",
+        span,
+        hint="remove redundant parentheses or NOTs, or raise Limits.max_depth",
+    )
+
+
+def _least_depth(tokens: tuple[Token, ...]) -> int:
+    """At least how deep the text nests as written, from the tokens before a syntax error:
+    open group parentheses, or a run of NOT / '-' prefixes."""
+    deepest = depth = run = 0
+    open_parentheses: list[bool] = []  # True for a group; a list's parentheses do not nest
+    for token in tokens:
+        if token.type in ("LPAR", "LIST_OPEN"):
+            open_parentheses.append(token.type == "LPAR")
+            depth += token.type == "LPAR"
+        elif token.type == "RPAR" and open_parentheses:
+            depth -= open_parentheses.pop()
+        run = run + 1 if token.type in ("NOT", "MINUS") else 0
+        deepest = max(deepest, depth, run)
+    return deepest
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,9 @@ def read_time(text: str) -> TimeValue:
     if lowered in _RELATIVE_DAYS:
         return DaysAgo(_RELATIVE_DAYS[lowered])
     if ago := _AGO.fullmatch(text):
-        return Ago(int(ago.group(1)), ago.group(2).lower())
+        amount = int(ago.group(1))
+        # -0m is now: one value, one spelling, so that duplicates are seen as such.
+        return Ago(amount, ago.group(2).lower() if amount else "s")
     try:
         if _DATE.fullmatch(text):
             return Day(date.fromisoformat(text))
@@ -292,7 +294,7 @@ def read_uuid(text: str) -> str:
             f"{text!r} is not a UUID",
             "a UUID is 32 hexadecimal digits, usually grouped 8-4-4-4-12 with hyphens",
         )
-    return str(uuid.UUID(text))
+    return str(uuid.UUID(text.lower()))  # uuid.UUID knows only a lower-case urn:uuid: prefix
 
 
 def read_language(text: str) -> str:
@@ -336,7 +338,13 @@ def read_phone(text: str, *, region: str) -> str:
         )
     if not phonenumbers.is_possible_number(number):
         raise _invalid(f"{text!r} cannot be a valid phone number (wrong length)", _PHONE_HINT)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(e164) > _E164_MAX_LENGTH:
+        raise _invalid(f"{text!r} is longer than E.164 allows (15 digits)", _PHONE_HINT)
+    return e164
+
+
+_E164_MAX_LENGTH = 16  # "+" and at most 15 digits
 
 
 _PHONE_HINT = 'write it in E.164 (+14155550100), or quote a spelling with spaces: "+1 415 555 0100"'
