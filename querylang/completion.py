@@ -28,6 +28,8 @@ from querylang.values import TypedValue, ValueProblem, read_value
 
 
 class CompletionKind(StrEnum):
+    """What a completion inserts, for choosing its icon."""
+
     FIELD = "field"
     VALUE = "value"
     UNIT = "unit"
@@ -110,6 +112,8 @@ def complete(
             kind_of_place = "value"
         elif last.type in ("MINUS", "LPAR"):
             kind_of_place = "term"
+    elif before[-1:].strip():
+        pass  # right after text the parser skipped: anything typed here would join it
     elif "FIELD" in partial.next_terminals:
         kind_of_place = "term"
     elif "ITEM" in partial.next_terminals:
