@@ -19,7 +19,6 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("lark", "pydantic", "phonenumbers")
 
 
-
 def checkout_env() -> dict[str, str]:
     """The environment for a child interpreter that imports querylang from this checkout."""
     path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]

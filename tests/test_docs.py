@@ -372,7 +372,8 @@ def cli_sections() -> dict[str, str]:
 
 
 def test_cli_has_commands() -> None:
-    assert set(cli_commands()) == {"compile", "format"}
+    # Guards the parametrised test below against finding no command at all.
+    assert {"compile", "format"} <= set(cli_commands())
 
 
 @pytest.mark.parametrize("command", sorted(cli_commands()))
