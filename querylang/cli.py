@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     from querylang.client import Call, SearchPage
     from querylang.errors import QueryError
+    from querylang.explanation import Explanation
 
 EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_API_ERROR = 0, 1, 2, 3
 
@@ -25,6 +26,7 @@ _EXAMPLES = """\
 examples:
   querylang compile 'direction:inbound duration:5s..60s after:-7d'
   querylang compile --tz Europe/Paris --now 2024-03-01T12:00:00Z 'created:yesterday'
+  querylang explain --now 2024-03-10T12:00:00Z 'dir:in duration:5s..60s created:yesterday'
   echo 'dir:IN agent:(A, B)' | querylang format -
   querylang serve --sample 10000
   querylang search --base-url http://127.0.0.1:8000/v1 'dir:in duration:>5m after:-7d'
@@ -77,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     add_query_options(compile_command)
     compile_command.set_defaults(command_parser=compile_command)
     add_time_options(compile_command)
+    explain_command = commands.add_parser(
+        "explain", help="say what a query searches for: a sentence, and each body field's source"
+    )
+    add_query_options(explain_command)
+    explain_command.set_defaults(command_parser=explain_command)
+    add_time_options(explain_command)
+    explain_command.add_argument(
+        "--json", action="store_true", help="print the explanation as JSON data"
+    )
     format_command = commands.add_parser("format", help="print a query in canonical form")
     add_query_options(format_command)
     format_command.set_defaults(command_parser=format_command)
@@ -218,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         usage_error(f"--region: {error}")
     try:
-        if args.command in ("compile", "search"):
+        if args.command in ("compile", "search", "explain"):
             from querylang.compiler import compile as compile_query
             from querylang.values import time_zone
 
@@ -227,6 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ValueError as error:
                 usage_error(f"--tz: {error}")
             now = _instant(usage_error, args.now)
+            if args.command == "explain":
+                from querylang.explanation import explain
+
+                _print_explanation(explain(text, now=now, tz=args.tz, region=region), args.json)
+                return EXIT_OK
             request = compile_query(text, now=now, tz=args.tz, region=region)
             if args.command == "search":
                 return _search(args, request)
@@ -239,6 +255,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(error, args.errors)
         return EXIT_QUERY_ERROR
     return EXIT_OK
+
+
+def _print_explanation(explanation: Explanation, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
+        return
+    print(explanation.sentence)
+    width = max((len(field.key) for field in explanation.fields), default=0)
+    for field in explanation.fields:
+        line = f"  {field.key:<{width}}  {json.dumps(field.value, ensure_ascii=False)}"
+        if field.instant is not None:
+            line += f"  ({field.instant.local} in {explanation.time_zone})"
+        sources = ", ".join(explanation.query[s.start : s.end] for s in field.sources)
+        print(f"{line}  <- {sources}" if sources else line)
 
 
 def _instant(usage_error: Callable[[str], NoReturn], text: str | None) -> datetime | None:

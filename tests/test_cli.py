@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -156,6 +157,21 @@ def test_format_reads_the_query_from_stdin(cli: Any) -> None:
     assert cli(["format", "-"], stdin="dir:IN agent:(9A1B3C5D7E9F4A2B8C4D6E8F0A2B4C6D)\n") == Run(
         0, "direction:inbound agent_id:9a1b3c5d-7e9f-4a2b-8c4d-6e8f0a2b4c6d\n", ""
     )
+
+
+def test_explain_json_matches_the_library(cli: Any) -> None:
+    query = "dir:in duration:5s..60s created:yesterday tz:Europe/Paris"
+    now = "2024-03-10T12:00:00Z"
+    run = cli(["explain", "--json", "--now", now, query])
+    assert run == Run(0, run.out, "")
+    expected = querylang.explain(query, now=datetime.fromisoformat(now)).to_dict()
+    assert json.loads(run.out) == expected
+
+
+def test_explain_refuses_what_compile_refuses(cli: Any) -> None:
+    run = cli(["explain", "--errors", "json", "dir:in OR mode:ai"])
+    assert (run.code, run.out) == (1, "")
+    assert [d["code"] for d in json.loads(run.err)["diagnostics"]] == ["unsupported"]
 
 
 # ---------------------------------------------------------------------------------------------
