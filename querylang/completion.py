@@ -276,6 +276,9 @@ def _zones() -> tuple[str, ...]:
     return tuple(sorted(available_timezones()))
 
 
+_FUZZY_CUTOFF = 0.6
+
+
 def _rank(candidates: list[_Candidate], prefix: str) -> list[_Candidate]:
     """Prefix matches in their given order, then fuzzy matches, best first."""
     lowered = prefix.lower()
@@ -283,11 +286,19 @@ def _rank(candidates: list[_Candidate], prefix: str) -> list[_Candidate]:
     if not lowered:
         return prefixed
     chosen = {id(c) for c in prefixed}
+    # One matcher with the prefix as its cached side, and the cheap upper bounds first, as
+    # difflib.get_close_matches does: this runs on every keystroke.
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(lowered)
     scored: list[tuple[float, int, _Candidate]] = []
     for candidate in candidates:
         if id(candidate) in chosen:
             continue
-        score = difflib.SequenceMatcher(None, lowered, candidate.label.lower()).ratio()
-        if score >= 0.6:
+        matcher.set_seq1(candidate.label.lower())
+        if (
+            matcher.real_quick_ratio() >= _FUZZY_CUTOFF
+            and matcher.quick_ratio() >= _FUZZY_CUTOFF
+            and (score := matcher.ratio()) >= _FUZZY_CUTOFF
+        ):
             scored.append((-score, len(scored), candidate))
     return prefixed + [candidate for _, _, candidate in sorted(scored)]
