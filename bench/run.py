@@ -93,8 +93,8 @@ QUICK = Settings(
 
 def luqum_workloads(pairs: Sequence[Pair]) -> dict[str, Workload]:
     """luqum's parse, and parse + Elasticsearch query builder + `json.dumps`, over `pairs`."""
-    from luqum.elasticsearch import ElasticsearchQueryBuilder
-    from luqum.parser import parser
+    from luqum.elasticsearch import ElasticsearchQueryBuilder  # type: ignore[import-untyped]
+    from luqum.parser import parser  # type: ignore[import-untyped]
 
     builder = ElasticsearchQueryBuilder(default_operator=ElasticsearchQueryBuilder.MUST)
     texts = [pair.lucene for pair in pairs]
@@ -335,7 +335,9 @@ def measure_scaling(seconds: float, sizes: Sequence[int] = SIZES) -> dict[str, A
         for shape, (text, lucene) in scaling_queries(size).items():
             pair = Pair(text, lucene, size)
             stages = stage_workloads([pair], limits=BIG)
-            row = {name: _time_us(stages[name], seconds / 5) for name in stages}
+            row: dict[str, float | None] = {
+                name: _time_us(stages[name], seconds / 5) for name in stages
+            }
 
             def luqum(lucene: str = lucene) -> object:
                 return json.dumps(builder(parser.parse(lucene)))
@@ -344,7 +346,7 @@ def measure_scaling(seconds: float, sizes: Sequence[int] = SIZES) -> dict[str, A
                 row["luqum pipeline"] = _time_us(luqum, seconds / 5)
             except RecursionError:
                 row["luqum pipeline"] = None
-            row["pipeline us/term"] = row["pipeline"] / size
+            row["pipeline us/term"] = (row["pipeline"] or 0.0) / size
             results.setdefault(shape, {})[str(size)] = row
     for rows in results.values():
         first, last = rows.get("100"), rows.get(str(sizes[-1]))
@@ -440,9 +442,11 @@ def measure_substeps(pairs: Sequence[Pair], rounds: int) -> dict[str, float]:
     Reaches into querylang's internals (the Lark object, the canonical form, the lowering), so it
     is part of `--profile` only, and may need updating when they change.
     """
+    from zoneinfo import ZoneInfo
+
     from lark import Lark
 
-    from querylang.compiler import _Lowering, time_zone
+    from querylang.compiler import _Lowering
     from querylang.formatter import canonical
     from querylang.parser import grammar_text
     from querylang.request import SearchCallsRequest
@@ -452,7 +456,7 @@ def measure_substeps(pairs: Sequence[Pair], rounds: int) -> dict[str, float]:
     bare_lark = Lark(grammar_text(), parser="lalr", lexer="contextual", cache=True)
     checked = [querylang.check(querylang.parse(text), text) for text in texts]
     canonical_filters = [canonical(query, schema).filter for query in checked]
-    zones = [time_zone(query.tz or "UTC") for query in checked]
+    zones = [ZoneInfo(query.tz or "UTC") for query in checked]
     lowered = [
         _Lowering(schema, NOW, zone).body(root)
         for root, zone in zip(canonical_filters, zones, strict=True)
@@ -570,7 +574,7 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("lark", "pydantic", "pydantic-core", "phonenumbers", "luqum", "ply"):
         try:
             versions[package] = metadata.version(package)

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("luqum")
 
-from luqum.parser import parser as luqum_parser
+from luqum.parser import parser as luqum_parser  # type: ignore[import-untyped]
 
 import querylang
 from bench import run, yardstick
