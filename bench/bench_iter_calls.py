@@ -15,6 +15,7 @@ import argparse
 import re
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -38,6 +39,8 @@ def serve(count: int) -> Iterator[str]:
         found = re.search(r"http://\S+", banner)
         if found is None:
             raise RuntimeError(f"the server did not start: {banner!r}")
+        # The server logs every request on stderr: read it all, or it stalls on a full pipe.
+        threading.Thread(target=child.stderr.read, daemon=True).start()
         yield found.group(0)
     finally:
         child.terminate()

@@ -24,10 +24,12 @@ timeout is not retried: the server may still be searching. The API key is sent i
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import random
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -463,8 +465,22 @@ def _descriptions(response: httpx.Response) -> tuple[str, ...]:
 
 
 class _Pager:
-    """Offset paging without repeats: a call inserted while paging shifts later pages by one,
-    so a call already yielded can come again; its id is remembered and it is skipped."""
+    """Offset paging without repeats, in memory that does not grow with the number of calls.
+
+    A call inserted while paging, ahead of the offset, shifts the later pages by one: the next
+    page begins with the last call already yielded. Two rules recognise such repeats:
+    - the ids of the last `page_size` calls received are kept: any repeat among them is skipped,
+      whatever the order of the results (enough for up to a page of inserts between requests,
+      as the calls a shift brings back are those last received);
+    - once a page of `ORDER_EVIDENCE` or more calls has come back newest first (`created_at`,
+      then `id`, descending: the reference server's order), the calls at the head of a page
+      that sort before the last one yielded are repeats, however many were inserted. The real
+      API's order is not documented, so this rule is used only once seen on a page too long to
+      be sorted by chance, and dropped for good at a page out of that order, or when more
+      repeats are claimed than inserts can explain (the growth of `total` since the first page).
+    """
+
+    ORDER_EVIDENCE = 8
 
     def __init__(self, page_size: int, max_items: int | None) -> None:
         if page_size < 1:
@@ -476,7 +492,12 @@ class _Pager:
         self.offset = 0
         self.count = 0
         self.done = max_items == 0
-        self.seen: set[str] = set()
+        self.recent: deque[str] = deque()
+        self.recent_ids: dict[str, int] = {}  # how often each id is in `recent`
+        self.newest_first: bool | None = None  # None: not known yet
+        self.last: tuple[datetime, str] | None = None
+        self.first_total: int | None = None
+        self.skipped = 0
 
     def limit(self) -> int:
         """The next request's `limit`: a page, or what is left of `max_items` if less."""
@@ -489,18 +510,71 @@ class _Pager:
         self.offset += len(page.data)
         if not page.data or self.offset >= page.total:
             self.done = True
+        if self.first_total is None:
+            self.first_total = page.total
+        self._learn_order(page.data)
+        head = self._repeats_by_order(page.data, page.total - self.first_total)
         fresh = []
-        for call in page.data:
-            if call.id is not None:
-                if call.id in self.seen:
-                    continue
-                self.seen.add(call.id)
+        for index, call in enumerate(page.data):
+            repeat = index < head or (call.id is not None and call.id in self.recent_ids)
+            self._remember(call)
+            if repeat:
+                self.skipped += 1
+                continue
+            self.last = _order_key(call)
             fresh.append(call)
             if self.max_items is not None and self.count + len(fresh) >= self.max_items:
                 self.done = True
                 break
         self.count += len(fresh)
         return page.model_copy(update={"data": fresh})
+
+    def _learn_order(self, calls: list[Call]) -> None:
+        if self.newest_first is False:
+            return
+        keys = [_order_key(call) for call in calls]
+        known = [key for key in keys if key is not None]
+        if len(known) < len(keys) or any(a < b for a, b in itertools.pairwise(known)):
+            self.newest_first = False
+        elif len(keys) >= self.ORDER_EVIDENCE:
+            self.newest_first = True
+
+    def _repeats_by_order(self, calls: list[Call], growth: int) -> int:
+        """How many calls at the head of a newest-first page sort before the last one yielded
+        (or are that one)."""
+        if not self.newest_first or self.last is None:
+            return 0
+        head = 0
+        for call in calls:
+            key = _order_key(call)
+            if key is None or key < self.last:  # the last one yielded is a repeat too
+                break
+            head += 1
+        if head > growth - self.skipped:  # not explained by inserts: the order is another
+            self.newest_first = False
+            return 0
+        return head
+
+    def _remember(self, call: Call) -> None:
+        """Keep the id among those of the last `page_size` calls received (repeats included:
+        a call received again is among the last received again)."""
+        if call.id is None:
+            return
+        if len(self.recent) == self.page_size:
+            oldest = self.recent.popleft()
+            self.recent_ids[oldest] -= 1
+            if not self.recent_ids[oldest]:
+                del self.recent_ids[oldest]
+        self.recent.append(call.id)
+        self.recent_ids[call.id] = self.recent_ids.get(call.id, 0) + 1
+
+
+def _order_key(call: Call) -> tuple[datetime, str] | None:
+    """Where a call sorts in the reference server's order (compared descending); None when it
+    cannot be placed (no id, or no time or one without an offset, which do not compare)."""
+    if call.id is None or call.created_at is None or call.created_at.tzinfo is None:
+        return None
+    return call.created_at, call.id
 
 
 # --- the clients -------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import querylang
 from querylang import (
@@ -390,6 +392,97 @@ def test_paging_skips_calls_shifted_by_an_insert() -> None:
     assert ids == ["c1", "c2", "c3", "c4", "c5", "c6", "c7"]
     assert [r.url.params["offset"] for r in seen] == ["0", "3", "6"]
     assert all(r.url.params["limit"] == "3" for r in seen)
+
+
+class ShiftingServer:
+    """A mock server over a list of records, served with `offset` and `limit`, that inserts
+    records between requests (`inserts[n]`: (position, how many) after request n)."""
+
+    def __init__(self, records: list[dict[str, Any]], inserts: dict[int, tuple[int, int]]):
+        self.records = list(records)
+        self.inserts = inserts
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        answer = {"data": self.records[offset : offset + limit], "total": len(self.records)}
+        position, count = self.inserts.get(self.requests, (0, 0))
+        # Newer than any record before them, newest first among themselves.
+        minute = 10**6 * (self.requests + 1)
+        new = [record(f"new-{self.requests}-{i}", minute - i) for i in range(count)]
+        self.records[position:position] = new
+        self.requests += 1
+        return httpx.Response(200, json=answer)
+
+
+def record(call_id: str, minute: int) -> dict[str, Any]:
+    return {"id": call_id, "created_at": (NOW + timedelta(minutes=minute)).isoformat()}
+
+
+@settings(max_examples=100)
+@given(
+    size=st.integers(0, 60),
+    page_size=st.integers(8, 12),  # the order is learnt from a page of eight or more
+    bursts=st.dictionaries(st.integers(0, 12), st.integers(1, 30)),
+)
+def test_paging_newest_first_survives_any_burst_of_inserts(
+    size: int, page_size: int, bursts: dict[int, int]
+) -> None:
+    # Newest first, ties on created_at broken by id: inserts land on top, in any number.
+    records = sorted(
+        (record(f"c{i:02}", i // 3) for i in range(size)),
+        key=lambda r: (r["created_at"], r["id"]),
+        reverse=True,
+    )
+    server = ShiftingServer(records, {n: (0, count) for n, count in bursts.items()})
+    client, _ = mock_client(server)
+    ids = [call.id for call in client.iter_calls("", page_size=page_size)]
+    assert ids == [r["id"] for r in records]
+
+
+@settings(max_examples=100)
+@given(data=st.data(), size=st.integers(0, 40), page_size=st.integers(1, 7))
+def test_paging_in_any_order_survives_a_page_of_inserts(
+    data: st.DataObject, size: int, page_size: int
+) -> None:
+    # No order at all: up to a page of inserts between two requests, ahead of the offset
+    # (where they shift the pages) or anywhere.
+    records = data.draw(st.permutations([record(f"c{i:02}", i) for i in range(size)]))
+    inserts = {
+        n: (
+            data.draw(st.integers(0, page_size * (n + 1) + 5)),
+            data.draw(st.integers(1, page_size)),
+        )
+        for n in data.draw(st.sets(st.integers(0, 12)))
+    }
+    server = ShiftingServer(records, inserts)
+    client, _ = mock_client(server)
+    ids = [call.id for call in client.iter_calls("", page_size=page_size)]
+    assert len(ids) == len(set(ids))
+    assert {r["id"] for r in records} <= set(ids)
+
+
+@pytest.mark.parametrize(
+    ("second", "total"),
+    [
+        ([("x", 0), ("y", 99)], 10),  # out of order within the page
+        ([("x", 99), ("y", 0)], 10),  # a newer call at the head, and no insert to explain it
+        ([("x", 99), ("y", 98), ("z", 0)], 11),  # two newer calls, one insert
+    ],
+)
+def test_paging_out_of_order_drops_nothing(second: list[tuple[str, int]], total: int) -> None:
+    # The first page is newest first; the second is not, so no call of it is taken for one
+    # already yielded.
+    first = [record(f"c{i}", 50 - i) for i in range(8)]
+    handler, _ = pages_handler(
+        [
+            {"data": first, "total": total},
+            {"data": [record(call_id, minute) for call_id, minute in second], "total": total},
+        ]
+    )
+    client, _ = mock_client(handler)
+    ids = [call.id for call in client.iter_calls("", page_size=8)]
+    assert ids == [f"c{i}" for i in range(8)] + [call_id for call_id, _ in second]
 
 
 def test_paging_stops_at_an_empty_page() -> None:
