@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from querylang.diagnostics import diagnose
     from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
     from querylang.explanation import Explanation, explain
+    from querylang.field_schema import schema_json
     from querylang.formatter import decompile, format
     from querylang.highlight import Token, TokenKind, tokens
     from querylang.limits import Limits
@@ -76,6 +77,7 @@ __all__ = [
     "explain",
     "format",
     "parse",
+    "schema_json",
     "tokens",
 ]
 
@@ -112,6 +114,7 @@ _HOMES = {
     "explain": "querylang.explanation",
     "format": "querylang.formatter",
     "parse": "querylang.parser",
+    "schema_json": "querylang.field_schema",
     "tokens": "querylang.highlight",
 }
 

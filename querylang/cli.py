@@ -13,12 +13,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
-    from querylang.client import Call, SearchPage
+    from querylang.client import SearchPage
     from querylang.errors import QueryError
     from querylang.explanation import Explanation
+
+from querylang.call_output import DEFAULT_COLUMNS, OUTPUTS
 
 EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_API_ERROR = 0, 1, 2, 3
 
@@ -31,9 +34,6 @@ examples:
   querylang serve --sample 10000
   querylang search --base-url http://127.0.0.1:8000/v1 'dir:in duration:>5m after:-7d'
 """
-
-OUTPUTS = ("table", "json", "ndjson", "csv")
-DEFAULT_COLUMNS = ("created_at", "direction", "from", "to", "duration", "delivery_status", "id")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,12 +60,15 @@ def _parser() -> argparse.ArgumentParser:
             help="how to print diagnostics on stderr (default: text)",
         )
 
-    def add_time_options(command: argparse.ArgumentParser) -> None:
+    def add_now_option(command: argparse.ArgumentParser) -> None:
         command.add_argument(
             "--now",
             metavar="ISO",
             help="the instant relative dates count back from, with an offset (default: now)",
         )
+
+    def add_time_options(command: argparse.ArgumentParser) -> None:
+        add_now_option(command)
         command.add_argument(
             "--tz",
             default="UTC",
@@ -92,36 +95,105 @@ def _parser() -> argparse.ArgumentParser:
     add_query_options(format_command)
     format_command.set_defaults(command_parser=format_command)
 
+    def add_search_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--limit",
+            type=_positive,
+            default=50,
+            metavar="N",
+            help="calls per request; without --all, the one page printed (default: 50)",
+        )
+        command.add_argument(
+            "--all", action="store_true", help="follow the pages and print every matching call"
+        )
+        command.add_argument(
+            "--output",
+            choices=OUTPUTS,
+            help="table, json, ndjson or csv (default: table on a terminal, json otherwise)",
+        )
+        command.add_argument(
+            "--columns",
+            metavar="A,B",
+            help=f"the fields to print, comma-separated (default: {','.join(DEFAULT_COLUMNS)})",
+        )
+        command.add_argument(
+            "--base-url",
+            metavar="URL",
+            help="the API's base URL (default: https://api.whippy.co/v1); key: WHIPPY_API_KEY",
+        )
+
     search_command = commands.add_parser(
         "search", help="run a query against the Search Calls API and print the calls"
     )
     add_query_options(search_command)
     search_command.set_defaults(command_parser=search_command)
     add_time_options(search_command)
-    search_command.add_argument(
-        "--limit",
-        type=_positive,
-        default=50,
-        metavar="N",
-        help="calls per request; without --all, the one page printed (default: 50)",
+    add_search_options(search_command)
+
+    check_command = commands.add_parser(
+        "check", help="check the saved queries of TOML files; --fix rewrites them canonically"
     )
-    search_command.add_argument(
-        "--all", action="store_true", help="follow the pages and print every matching call"
+    check_command.set_defaults(command_parser=check_command)
+    check_command.add_argument("files", nargs="+", metavar="FILE", help="TOML files of queries")
+    check_command.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (path:line:col: code: message) or json (default: text)",
     )
-    search_command.add_argument(
-        "--output",
-        choices=OUTPUTS,
-        help="table, json, ndjson or csv (default: table on a terminal, json otherwise)",
+    check_command.add_argument(
+        "--fix",
+        action="store_true",
+        help="rewrite each valid query in its canonical form, in place, and nothing else",
     )
-    search_command.add_argument(
-        "--columns",
-        metavar="A,B",
-        help=f"the fields to print, comma-separated (default: {','.join(DEFAULT_COLUMNS)})",
+    add_now_option(check_command)
+
+    run_command = commands.add_parser(
+        "run", help="run a saved query against the Search Calls API and print the calls"
     )
-    search_command.add_argument(
+    run_command.set_defaults(command_parser=run_command)
+    run_command.add_argument("name", metavar="NAME", help="the saved query's name")
+    run_command.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the TOML file of saved queries (default: ./querylang.toml, else "
+        "$XDG_CONFIG_HOME/querylang/queries.toml, ~/.config by default)",
+    )
+    add_now_option(run_command)
+    add_search_options(run_command)
+
+    fields_command = commands.add_parser(
+        "fields", help="list the fields a query can filter on (--json: JSON Schema and metadata)"
+    )
+    fields_command.set_defaults(command_parser=fields_command)
+    fields_command.add_argument(
+        "--json",
+        action="store_true",
+        help="print the JSON Schema of the filters, with the language's metadata",
+    )
+
+    shell_command = commands.add_parser(
+        "shell", help="an interactive prompt with completion, colours and live diagnostics"
+    )
+    shell_command.set_defaults(command_parser=shell_command)
+    shell_command.add_argument(
+        "--history",
+        metavar="FILE",
+        help="where to keep the input history "
+        "(default: $XDG_STATE_HOME/querylang/history, ~/.local/state by default)",
+    )
+    shell_command.add_argument(
+        "--region",
+        default="US",
+        metavar="CC",
+        help="phone region for numbers without a country code (default: US)",
+    )
+    add_time_options(shell_command)
+    shell_command.add_argument(
         "--base-url",
         metavar="URL",
-        help="the API's base URL (default: https://api.whippy.co/v1); the key is WHIPPY_API_KEY",
+        help="search this API on Enter (the key is WHIPPY_API_KEY; with only the key set, the "
+        "default API); without either, Enter prints the body",
     )
 
     serve_command = commands.add_parser(
@@ -217,59 +289,143 @@ def _number(text: str) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code (argparse exits with 2 on a usage error)."""
     args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return _serve(args)
+    handler = _COMMANDS.get(args.command, _query_command)
+    return handler(args)
+
+
+def _query_command(args: argparse.Namespace) -> int:
+    """compile, explain, format and search: one query from the command line or stdin."""
     text = sys.stdin.read().rstrip("\r\n") if args.query == "-" else args.query
     # Imported only now: `--help` and usage errors must not pay for Lark and pydantic.
     from querylang.errors import QueryError
-    from querylang.values import phone_region
 
-    usage_error = args.command_parser.error
+    region = _region(args)
     try:
-        region = phone_region(args.region)
-    except ValueError as error:
-        usage_error(f"--region: {error}")
-    try:
-        if args.command in ("compile", "search", "explain"):
-            from querylang.compiler import compile as compile_query
-            from querylang.values import time_zone
-
-            try:
-                time_zone(args.tz)
-            except ValueError as error:
-                usage_error(f"--tz: {error}")
-            now = _instant(usage_error, args.now)
-            if args.command == "explain":
-                from querylang.explanation import explain
-
-                _print_explanation(explain(text, now=now, tz=args.tz, region=region), args.json)
-                return EXIT_OK
-            request = compile_query(text, now=now, tz=args.tz, region=region)
-            if args.command == "search":
-                return _search(args, request)
-            print(json.dumps(request.to_body(), indent=2, ensure_ascii=False))
-        else:
+        if args.command == "format":
             from querylang.formatter import format as format_query
 
             print(format_query(text, region=region))
+            return EXIT_OK
+        from querylang.compiler import compile as compile_query
+
+        tz, now = _time_zone(args), _instant(args.command_parser.error, args.now)
+        if args.command == "explain":
+            from querylang.explanation import explain
+
+            _print_explanation(explain(text, now=now, tz=tz, region=region), args.json)
+            return EXIT_OK
+        request = compile_query(text, now=now, tz=tz, region=region)
+        if args.command == "search":
+            return _search(args, request)
+        print(json.dumps(request.to_body(), indent=2, ensure_ascii=False))
     except QueryError as error:
         _report(error, args.errors)
         return EXIT_QUERY_ERROR
     return EXIT_OK
 
 
+def _region(args: argparse.Namespace) -> str:
+    """The --region option, checked (a usage error if libphonenumber does not know it)."""
+    from querylang.values import phone_region
+
+    usage_error: Callable[[str], NoReturn] = args.command_parser.error
+    try:
+        return phone_region(args.region)
+    except ValueError as error:
+        usage_error(f"--region: {error}")
+
+
+def _time_zone(args: argparse.Namespace) -> str:
+    """The --tz option, checked (a usage error if it is no IANA time zone)."""
+    from querylang.values import time_zone
+
+    usage_error: Callable[[str], NoReturn] = args.command_parser.error
+    try:
+        time_zone(args.tz)
+    except ValueError as error:
+        usage_error(f"--tz: {error}")
+    return str(args.tz)
+
+
+def _fields(args: argparse.Namespace) -> int:
+    from querylang.field_schema import fields_table, schema_json
+
+    print(json.dumps(schema_json(), indent=2, ensure_ascii=False) if args.json else fields_table())
+    return EXIT_OK
+
+
+def _shell(args: argparse.Namespace) -> int:
+    region, tz = _region(args), _time_zone(args)
+    now = _instant(args.command_parser.error, args.now)
+    try:
+        from querylang.shell import run_shell
+    except ImportError as error:  # prompt_toolkit is the optional `shell` extra
+        print(f"querylang shell: {error}", file=sys.stderr)
+        print("hint: pip install 'querylang[shell]'", file=sys.stderr)
+        return EXIT_USAGE
+    history = Path(args.history) if args.history else None
+    return run_shell(history=history, tz=tz, region=region, now=now, base_url=args.base_url)
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Check files of saved queries; with --fix, rewrite their valid queries canonically."""
+    from querylang.saved import check_file
+
+    now = _instant(args.command_parser.error, args.now)
+    reports = [check_file(path, now=now, fix=args.fix) for path in args.files]
+    if args.format == "json":
+        print(json.dumps({"files": [r.to_dict() for r in reports]}, indent=2, ensure_ascii=False))
+    else:
+        for report in reports:
+            for problem in report.problems:
+                print(problem)
+            if report.rewritten:
+                print(f"{report.path}: rewrote {', '.join(report.rewritten)}", file=sys.stderr)
+    return EXIT_QUERY_ERROR if any(report.problems for report in reports) else EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a saved query: compile it with its own options, then search as `search` does."""
+    from querylang.errors import QueryError
+    from querylang.saved import QueryFile, default_config_paths
+
+    usage_error: Callable[[str], NoReturn] = args.command_parser.error
+    candidates = default_config_paths()
+    path = args.config or next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        places = " or ".join(str(candidate) for candidate in candidates)
+        usage_error(f"no file of saved queries: pass --config FILE or create {places}")
+    try:
+        source = QueryFile.read(path)
+    except OSError as error:
+        usage_error(f"--config: cannot read {str(path)!r}: {error.strerror}")
+    # Problems in other queries' tables do not stop this one.
+    problems = [p for p in source.problems if p.query in (None, args.name)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_QUERY_ERROR
+    saved = source.queries.get(args.name)
+    if saved is None:
+        import difflib
+
+        close = difflib.get_close_matches(args.name, source.queries, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        usage_error(f"no saved query {args.name!r} in {str(path)!r}{hint}")
+    try:
+        request = saved.compile(now=_instant(usage_error, args.now))
+    except QueryError as error:
+        for problem in source.problems_in(saved.name, error):
+            print(problem, file=sys.stderr)
+        return EXIT_QUERY_ERROR
+    return _search(args, request)
+
+
 def _print_explanation(explanation: Explanation, as_json: bool) -> None:
     if as_json:
         print(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
-        return
-    print(explanation.sentence)
-    width = max((len(field.key) for field in explanation.fields), default=0)
-    for field in explanation.fields:
-        line = f"  {field.key:<{width}}  {json.dumps(field.value, ensure_ascii=False)}"
-        if field.instant is not None:
-            line += f"  ({field.instant.local} in {explanation.time_zone})"
-        sources = ", ".join(explanation.query[s.start : s.end] for s in field.sources)
-        print(f"{line}  <- {sources}" if sources else line)
+    else:
+        print(explanation)
 
 
 def _instant(usage_error: Callable[[str], NoReturn], text: str | None) -> datetime | None:
@@ -293,37 +449,9 @@ def _report(error: QueryError, style: str) -> None:
 
 # --- search ------------------------------------------------------------------------------------
 
-# Columns that are not a top-level key of the record; anything else is a key, or a dotted path.
-_COLUMN_PATHS = {
-    "duration": ("metadata", "duration"),
-    "agent_id": ("metadata", "agent_id"),
-    "agent_version_id": ("metadata", "agent_version_id"),
-    "call_completion_rating": ("metadata", "analysis", "call_completion_rating"),
-    "voicemail": ("metadata", "analysis", "voicemail"),
-}
-# Query fields whose column has another name.
-_FIELD_COLUMNS = {
-    "after": "created_at",
-    "before": "created_at",
-    "created": "created_at",
-    "min_duration": "duration",
-    "max_duration": "duration",
-}
-_DURATION_PATH = ("metadata", "duration")
-
-
-def _column_path(name: str) -> tuple[str, ...]:
-    """Where a column's value sits in a record: a query field name or alias (`rating`), a record
-    key (`body`), or a dotted path (`metadata.analysis.sentiment`)."""
-    from querylang.schema import default_schema
-
-    field = default_schema().field(name)
-    if field is not None:
-        name = _FIELD_COLUMNS.get(field.name, field.name)
-    return _COLUMN_PATHS.get(name, tuple(name.split(".")))
-
 
 def _search(args: argparse.Namespace, request: Any) -> int:
+    from querylang.call_output import CallWriter, Progress
     from querylang.client import DEFAULT_BASE_URL, AuthenticationError, CallsClient, SearchAPIError
 
     names = None
@@ -332,8 +460,8 @@ def _search(args: argparse.Namespace, request: Any) -> int:
         if not names:
             args.command_parser.error("--columns: name at least one column")
     output = args.output or ("table" if sys.stdout.isatty() else "json")
-    writer = _Writer(output, names, sys.stdout)
-    progress = _Progress(sys.stderr) if args.all and sys.stderr.isatty() else None
+    writer = CallWriter(output, names, sys.stdout)
+    progress = Progress(sys.stderr) if args.all and sys.stderr.isatty() else None
     shown = total = 0
     try:
         with CallsClient(base_url=args.base_url or DEFAULT_BASE_URL) as client:
@@ -351,7 +479,7 @@ def _search(args: argparse.Namespace, request: Any) -> int:
     except SearchAPIError as error:
         if progress:
             progress.clear()
-        print(f"querylang search: error: {error}", file=sys.stderr)
+        print(f"querylang {args.command}: error: {error}", file=sys.stderr)
         if isinstance(error, AuthenticationError):
             print("hint: set the API key in the WHIPPY_API_KEY variable", file=sys.stderr)
         return EXIT_API_ERROR
@@ -365,103 +493,6 @@ def _search(args: argparse.Namespace, request: Any) -> int:
     if not args.all and shown < total and sys.stderr.isatty():
         print(f"{shown} of {total} calls; --all prints every one", file=sys.stderr)
     return EXIT_OK
-
-
-class _Progress:
-    """A one-line progress bar, redrawn in place (only ever drawn on a terminal)."""
-
-    def __init__(self, stream: IO[str], width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-
-    def show(self, done: int, total: int) -> None:
-        filled = self.width if total <= 0 else min(self.width, self.width * done // total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{total} calls")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
-
-
-class _Writer:
-    """Prints calls as they come: JSON and NDJSON records (all fields, or the columns named),
-    CSV and table rows (the columns). A table is written at the end, to align its columns."""
-
-    def __init__(self, output: str, names: list[str] | None, stream: IO[str]) -> None:
-        self.output = output
-        self.stream = stream
-        self.names = (
-            names
-            if names is not None
-            else (None if output in ("json", "ndjson") else list(DEFAULT_COLUMNS))
-        )
-        self.paths = [_column_path(name) for name in self.names or ()]
-        self.count = 0
-        self.rows: list[list[str]] = []
-        if output == "csv":
-            import csv
-
-            self.csv = csv.writer(stream, lineterminator="\n")
-            self.csv.writerow(self.names or ())
-
-    def write(self, calls: list[Call]) -> None:
-        for call in calls:
-            record = call.to_dict()
-            if self.output in ("json", "ndjson"):
-                if self.names is not None:
-                    record = {
-                        n: _reach(record, p) for n, p in zip(self.names, self.paths, strict=True)
-                    }
-                text = json.dumps(record, ensure_ascii=False)
-                if self.output == "json":
-                    text = ("[\n" if self.count == 0 else ",\n") + text
-                self.stream.write(text + ("\n" if self.output == "ndjson" else ""))
-            elif self.output == "csv":
-                self.csv.writerow([_plain(_reach(record, path)) for path in self.paths])
-            else:
-                self.rows.append([_cell(_reach(record, path), path) for path in self.paths])
-            self.count += 1
-
-    def finish(self) -> None:
-        if self.output == "json":
-            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
-        elif self.output == "table":
-            header = [name.upper() for name in self.names or ()]
-            rows = [header, *self.rows]
-            widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-            for row in rows:
-                cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                self.stream.write("  ".join(cells).rstrip() + "\n")
-
-
-def _reach(record: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        record = record.get(key) if isinstance(record, dict) else None
-    return record
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _cell(value: Any, path: tuple[str, ...]) -> str:
-    """A value as a table shows it: durations spelled (`1m30s`), instants to the second."""
-    if path == _DURATION_PATH and isinstance(value, int) and not isinstance(value, bool):
-        from querylang.values import spell_duration
-
-        return spell_duration(value)
-    text = _plain(value)
-    if isinstance(value, str) and len(text) > 20 and text[10:11] == "T" and text.endswith("Z"):
-        return text[:19] + "Z"
-    return text
 
 
 # --- serve -------------------------------------------------------------------------------------
@@ -505,6 +536,14 @@ def _serve(args: argparse.Namespace) -> int:
         store.close()
     return EXIT_OK
 
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": _check,
+    "fields": _fields,
+    "run": _run,
+    "serve": _serve,
+    "shell": _shell,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -104,14 +104,15 @@ def render(text: str, diagnostics: Iterable[Diagnostic]) -> str:
     blocks = []
     for diagnostic in diagnostics:
         lines = [f"{diagnostic.code}: {diagnostic.message}"]
-        lines.extend(_excerpt(text, diagnostic.span))
+        lines.extend(excerpt(text, diagnostic.span))
         if diagnostic.hint:
             lines.append(f"  hint: {diagnostic.hint}")
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
 
-def _excerpt(text: str, span: Span) -> list[str]:
+def excerpt(text: str, span: Span) -> list[str]:
+    """The line of `text` that `span` starts on (cut to a window if long), and a caret line."""
     if not text:
         return []
     line_start = text.rfind("\n", 0, span.start) + 1

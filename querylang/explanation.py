@@ -7,6 +7,7 @@ user sees what `-7d` or `yesterday` means right now.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -64,6 +65,19 @@ class Explanation:
     body: dict[str, Any]
     fields: tuple[BodyField, ...]
     sentence: str
+
+    def __str__(self) -> str:
+        """The sentence, then each body key: its value, the instant it means in the query's
+        time zone, and the terms of the query behind it (as `querylang explain` prints it)."""
+        lines = [self.sentence]
+        width = max((len(field.key) for field in self.fields), default=0)
+        for field in self.fields:
+            line = f"  {field.key:<{width}}  {json.dumps(field.value, ensure_ascii=False)}"
+            if field.instant is not None:
+                line += f"  ({field.instant.local} in {self.time_zone})"
+            sources = ", ".join(self.query[s.start : s.end] for s in field.sources)
+            lines.append(f"{line}  <- {sources}" if sources else line)
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""

@@ -78,9 +78,9 @@ TypedValue = str | bool | int | TimeValue
 """A value as `check` leaves it: enum values by canonical name, phones in E.164, uuids in lower
 case, durations in whole milliseconds, booleans as `bool`, times as a `TimeValue`."""
 
-_RELATIVE_DAYS = {"today": 0, "yesterday": 1}
-_AGO = re.compile(r"(?:now)?-(\d{1,9})(s|min|m|h|d|w)", re.IGNORECASE)
-_AGO_UNITS = {
+RELATIVE_DAYS = {"today": 0, "yesterday": 1}
+AGO_PATTERN = re.compile(r"(?:now)?-(\d{1,9})(s|min|m|h|d|w)", re.IGNORECASE)
+AGO_UNITS = {
     "s": timedelta(seconds=1),
     "m": timedelta(minutes=1),
     "min": timedelta(minutes=1),
@@ -88,8 +88,8 @@ _AGO_UNITS = {
     "d": timedelta(days=1),
     "w": timedelta(weeks=1),
 }
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATE_TIME = re.compile(
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_TIME_PATTERN = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:\d{2})?"
 )
 _TIME_HINT = (
@@ -101,16 +101,16 @@ def read_time(text: str) -> TimeValue:
     lowered = text.lower()
     if lowered == "now":
         return Ago(0, "s")
-    if lowered in _RELATIVE_DAYS:
-        return DaysAgo(_RELATIVE_DAYS[lowered])
-    if ago := _AGO.fullmatch(text):
+    if lowered in RELATIVE_DAYS:
+        return DaysAgo(RELATIVE_DAYS[lowered])
+    if ago := AGO_PATTERN.fullmatch(text):
         amount = int(ago.group(1))
         # -0m is now: one value, one spelling, so that duplicates are seen as such.
         return Ago(amount, ago.group(2).lower() if amount else "s")
     try:
-        if _DATE.fullmatch(text):
+        if DATE_PATTERN.fullmatch(text):
             return Day(date.fromisoformat(text))
-        if _DATE_TIME.fullmatch(text):
+        if DATE_TIME_PATTERN.fullmatch(text):
             return DateTime(datetime.fromisoformat(text.upper().replace(" ", "T")))
     except ValueError as error:
         raise _invalid(f"{text!r} is not a real date: {error}", _TIME_HINT) from None
@@ -136,7 +136,7 @@ def resolve_time(value: TimeValue, *, now: datetime, zone: tzinfo) -> tuple[date
                 instant = local.astimezone(UTC)
                 return instant, instant
             case Ago(amount, unit):
-                instant = now.astimezone(UTC) - amount * _AGO_UNITS[unit]
+                instant = now.astimezone(UTC) - amount * AGO_UNITS[unit]
                 return instant, instant
             case _:
                 assert_never(value)
@@ -194,14 +194,14 @@ def time_zone(name: str) -> ZoneInfo:
 
 # --- duration ---------------------------------------------------------------------------------
 
-_DURATION_UNITS = {"h": 3_600_000, "m": 60_000, "min": 60_000, "s": 1_000, "ms": 1}
+DURATION_UNITS = {"h": 3_600_000, "m": 60_000, "min": 60_000, "s": 1_000, "ms": 1}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|min|h|m|s)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+NUMBER_PATTERN = re.compile(r"\d+(?:\.\d+)?")
 _DURATION_HINT = "write a number with a unit: ms, s, m (or min), h; e.g. 90s, 1m30s, 1.5s"
 
 
 def read_duration(text: str, *, bare_number_unit: str | None) -> int:
-    if _NUMBER.fullmatch(text):
+    if NUMBER_PATTERN.fullmatch(text):
         if bare_number_unit is None:
             raise _missing_unit(text)
         if not text.isdigit():
@@ -210,12 +210,12 @@ def read_duration(text: str, *, bare_number_unit: str | None) -> int:
                 f"{text!r}: a bare number here is whole {bare_number_unit}",
                 _DURATION_HINT,
             )
-        return int(text) * _DURATION_UNITS[bare_number_unit]
+        return int(text) * DURATION_UNITS[bare_number_unit]
     total = Decimal(0)
     position = 0
     last_unit_size = None
     for part in _DURATION_PART.finditer(text):
-        unit_size = _DURATION_UNITS[part.group(2).lower()]
+        unit_size = DURATION_UNITS[part.group(2).lower()]
         if part.start() != position or (last_unit_size is not None and unit_size >= last_unit_size):
             break
         total += Decimal(part.group(1)) * unit_size
@@ -247,7 +247,7 @@ def spell_duration(milliseconds: int) -> str:
     parts = []
     remainder = milliseconds
     for unit in ("h", "m", "s", "ms"):
-        count, remainder = divmod(remainder, _DURATION_UNITS[unit])
+        count, remainder = divmod(remainder, DURATION_UNITS[unit])
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
@@ -255,12 +255,12 @@ def spell_duration(milliseconds: int) -> str:
 
 # --- the other types --------------------------------------------------------------------------
 
-_BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _UUID = re.compile(
     r"(?:urn:uuid:)?(\{)?[0-9a-f]{8}(-?)[0-9a-f]{4}\2[0-9a-f]{4}\2[0-9a-f]{4}\2[0-9a-f]{12}(?(1)\})",
     re.IGNORECASE,
 )
-_LANGUAGE = re.compile(
+LANGUAGE_PATTERN = re.compile(
     r"(?P<language>[a-z]{2,3})(?:[-_](?P<script>[a-z]{4}))?(?:[-_](?P<region>[a-z]{2}|\d{3}))?",
     re.IGNORECASE,
 )
@@ -281,7 +281,7 @@ def read_enum(text: str, field: Field) -> str:
 
 
 def read_boolean(text: str) -> bool:
-    if (value := _BOOLEANS.get(text.lower())) is not None:
+    if (value := BOOLEANS.get(text.lower())) is not None:
         return value
     raise _invalid(
         f"{text!r} is not a boolean", "use true or false (or yes/no, 1/0)", ("true", "false")
@@ -298,7 +298,7 @@ def read_uuid(text: str) -> str:
 
 
 def read_language(text: str) -> str:
-    match = _LANGUAGE.fullmatch(text)
+    match = LANGUAGE_PATTERN.fullmatch(text)
     if match is None:
         raise _invalid(f"{text!r} is not a language code", "use a code such as en, es or en-US")
     parts = [match["language"].lower()]
