@@ -7,7 +7,7 @@
 The stages, each its own module: `parser` (text -> syntax tree), `check` (-> typed query),
 `compiler` (-> `SearchCallsRequest`), `format` (-> canonical text, and body -> text), `client`
 (-> the Search Calls API over HTTP: `CallsClient`, `AsyncCallsClient`). `querylang.server` is a
-local reference server of that API.
+local reference server of that API; `saved` reads files of saved queries (`load_queries`).
 Names are imported on first use, so that `import querylang` (and `querylang --help`) stays fast.
 """
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from querylang.limits import Limits
     from querylang.parser import parse
     from querylang.request import SearchCallsRequest
+    from querylang.saved import ConfigError, SavedQuery, load_queries
     from querylang.schema import Schema, default_schema
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "CallsClient",
     "Completion",
     "CompletionKind",
+    "ConfigError",
     "Diagnostic",
     "ErrorCode",
     "Explanation",
@@ -59,6 +61,7 @@ __all__ = [
     "Limits",
     "QueryError",
     "RateLimitError",
+    "SavedQuery",
     "Schema",
     "SearchAPIError",
     "SearchCallsRequest",
@@ -76,6 +79,7 @@ __all__ = [
     "diagnose",
     "explain",
     "format",
+    "load_queries",
     "parse",
     "schema_json",
     "tokens",
@@ -89,6 +93,7 @@ _HOMES = {
     "CallsClient": "querylang.client",
     "Completion": "querylang.completion",
     "CompletionKind": "querylang.completion",
+    "ConfigError": "querylang.saved",
     "Diagnostic": "querylang.errors",
     "ErrorCode": "querylang.errors",
     "Explanation": "querylang.explanation",
@@ -96,6 +101,7 @@ _HOMES = {
     "Limits": "querylang.limits",
     "QueryError": "querylang.errors",
     "RateLimitError": "querylang.client",
+    "SavedQuery": "querylang.saved",
     "Schema": "querylang.schema",
     "SearchAPIError": "querylang.client",
     "SearchCallsRequest": "querylang.request",
@@ -113,6 +119,7 @@ _HOMES = {
     "diagnose": "querylang.diagnostics",
     "explain": "querylang.explanation",
     "format": "querylang.formatter",
+    "load_queries": "querylang.saved",
     "parse": "querylang.parser",
     "schema_json": "querylang.field_schema",
     "tokens": "querylang.highlight",
