@@ -1,4 +1,5 @@
-"""Hypothesis profiles for the property tests (tests/test_laws.py, tests/test_limits.py).
+"""Fixtures shared by the test files (`cli`, `server`; their parts are in harness.py), and the
+Hypothesis profiles for the property tests (tests/test_laws.py, tests/test_limits.py).
 
 - `ci` (the default): enough examples to catch the usual slips, and every law together well under
   a minute on two cores.
@@ -13,9 +14,17 @@ the parser, and a slow CI machine is not a failing law.
 
 from __future__ import annotations
 
+import io
 import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
 
+import pytest
+from harness import Run, serving
 from hypothesis import HealthCheck, settings
+
+from querylang.cli import main
+from querylang.server import ReferenceServer
 
 settings.register_profile(
     "ci",
@@ -32,3 +41,26 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """Call `main(argv)` with `stdin` as standard input; return the exit code and the output."""
+
+    def run(argv: Sequence[str], stdin: str = "") -> Run:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        try:
+            code = main(list(argv))
+        except SystemExit as exit:  # argparse: --help and usage errors
+            code = exit.code if isinstance(exit.code, int) else 1
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest) -> Iterator[ReferenceServer]:
+    """The reference server with the test module's `CALLS`, requiring its `KEY`."""
+    with serving(request.module.CALLS, request.module.KEY) as server:
+        yield server

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -11,18 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import checkout_env
 
 import querylang
 from querylang import Diagnostic, ErrorCode, QueryError, Span
 
-REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("lark", "pydantic", "phonenumbers")
-
-
-def checkout_env() -> dict[str, str]:
-    """The environment for a child interpreter that imports querylang from this checkout."""
-    path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
 
 
 def run_python(code: str, cwd: Path) -> Any:

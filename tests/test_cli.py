@@ -2,52 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
+from harness import Run, checkout_env
 
 import querylang
-from querylang.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
 NOW = "2024-03-01T12:00:00Z"
-
-
-def checkout_env() -> dict[str, str]:
-    """The environment for a child interpreter that imports querylang from this checkout."""
-    path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-
-
-class Run(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Call `main(argv)` with `stdin` as standard input; return the exit code and the output."""
-
-    def run(argv: Sequence[str], stdin: str = "") -> Run:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        try:
-            code = main(list(argv))
-        except SystemExit as exit:  # argparse: --help and usage errors
-            code = exit.code if isinstance(exit.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def compile_error(query: str) -> querylang.QueryError:

@@ -37,7 +37,7 @@ from querylang import (
     TransportError,
 )
 from querylang.sample import sample_calls
-from querylang.server import CallStore, Faults, ReferenceServer, ServerConfig, running
+from querylang.server import Faults, ReferenceServer, running
 
 KEY = "sk-test-7f3a9c1e5b2d4a60"
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
@@ -531,13 +531,7 @@ def test_async_paging() -> None:
 # Over real HTTP: the reference server on loopback
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    store = CallStore()
-    store.insert(sample_calls(SAMPLE, seed=1, now=NOW))
-    with running(store, config=ServerConfig(api_key=KEY)) as server:
-        yield server
-    # The store stays open: a handler still sleeping out an injected latency may yet read it.
+CALLS = list(sample_calls(SAMPLE, seed=1, now=NOW))  # served by the `server` fixture
 
 
 @pytest.fixture

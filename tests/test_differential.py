@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from querylang import CallsClient, QueryError, compile
-from querylang.server import CallStore, ReferenceServer, running
+from querylang.server import ReferenceServer
 
 NOW = datetime(2024, 4, 8, 15, 45, 30, tzinfo=UTC)
 FIRST_DAY, LAST_DAY = date(2024, 2, 28), date(2024, 4, 12)
@@ -140,12 +140,9 @@ def _record(row: Row) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    store = CallStore()
-    store.insert(_record(row) for row in ROWS)
-    with running(store) as server:
-        yield server
+# Served by the `server` fixture, which then takes any key.
+CALLS = [_record(row) for row in ROWS]
+KEY = None
 
 
 @pytest.fixture(scope="module")

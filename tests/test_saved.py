@@ -8,22 +8,19 @@ with their problems in `problems.json` (line, column, and the exact bytes at the
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import sys
 import tomllib
-from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
+from harness import Run
 from hypothesis import given
 from hypothesis import strategies as st
 
 import querylang
-from querylang.cli import main
 from querylang.sample import sample_calls
 from querylang.saved import (
     TABLE,
@@ -33,32 +30,12 @@ from querylang.saved import (
     check_file,
     load_queries,
 )
-from querylang.server import CallStore, ReferenceServer, ServerConfig, running
+from querylang.server import ReferenceServer
 from querylang.toml_source import Quotes, literal, locate
 
 SAVED = Path(__file__).parent / "golden" / "saved"
 PROBLEMS = json.loads((SAVED / "problems.json").read_text(encoding="utf-8"))
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
-
-
-class Run(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    def run(argv: Sequence[str]) -> Run:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        try:
-            code = main(list(argv))
-        except SystemExit as exit:  # argparse: usage errors
-            code = exit.code if isinstance(exit.code, int) else 1
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
 
 
 def copy(name: str, directory: Path) -> Path:
@@ -416,14 +393,6 @@ def test_check_command_now(cli: Any, tmp_path: Path) -> None:
 
 KEY = "run-secret-key-1414213562"
 CALLS = list(sample_calls(120, seed=9, now=NOW))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    store = CallStore()
-    store.insert(CALLS)
-    with running(store, config=ServerConfig(api_key=KEY)) as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,43 +6,28 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from harness import Run, checkout_env
 
 from querylang.cli import main
 from querylang.sample import sample_calls
-from querylang.server import CallStore, ReferenceServer, ServerConfig, running
+from querylang.server import CallStore, ReferenceServer, running
 
-REPO = Path(__file__).resolve().parents[1]
 KEY = "cli-secret-key-2718281828"
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 COUNT = 230
 CALLS = list(sample_calls(COUNT, seed=4, now=NOW))
 NEWEST_FIRST = sorted(CALLS, key=lambda call: (call["created_at"], call["id"]), reverse=True)
-
-
-class Run(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    store = CallStore()
-    store.insert(CALLS)
-    with running(store, config=ServerConfig(api_key=KEY)) as server:
-        yield server
 
 
 @pytest.fixture
@@ -261,7 +246,7 @@ def test_help_imports_no_dependency() -> None:
         print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.__stderr__)
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = checkout_env()
     result = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
@@ -289,7 +274,7 @@ def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
         "--api-key",
         KEY,
     ]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "WHIPPY_API_KEY": KEY}
+    env = checkout_env(WHIPPY_API_KEY=KEY)
     child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
         assert child.stderr is not None

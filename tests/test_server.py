@@ -24,12 +24,7 @@ NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 COUNT = 300
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    store = CallStore()
-    store.insert(sample_calls(COUNT, seed=2, now=NOW))
-    with running(store, config=ServerConfig(api_key=KEY)) as server:
-        yield server
+CALLS = list(sample_calls(COUNT, seed=2, now=NOW))  # served by the `server` fixture
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import checkout_env
 
 pytest.importorskip("prompt_toolkit")
 
@@ -26,7 +27,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from querylang.sample import sample_calls
-from querylang.server import CallStore, ReferenceServer, ServerConfig, running
+from querylang.server import ReferenceServer
 from querylang.shell import (
     QueryCompleter,
     QueryLexer,
@@ -37,7 +38,6 @@ from querylang.shell import (
     run_shell,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 NOW = "2024-03-01T12:00:00Z"
 NOW_AT = datetime(2024, 3, 1, 12, tzinfo=UTC)
 DEADLINE = 30.0
@@ -141,11 +141,7 @@ def terminal(tmp_path: Path) -> Iterator[Any]:
     started: list[Terminal] = []
 
     def start() -> Terminal:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            "TERM": "xterm",
-        }
+        env = checkout_env(TERM="xterm")
         env.pop("WHIPPY_API_KEY", None)  # compile, do not search
         env.pop("PROMPT_TOOLKIT_NO_CPR", None)  # the toolbar needs the answers
         argv = [sys.executable, "-m", "querylang.cli", "shell"]
@@ -312,14 +308,6 @@ def test_history_that_cannot_be_kept(session: Any, tmp_path: Path) -> None:
 
 KEY = "shell-secret-key-1414213562"
 CALLS = list(sample_calls(100, seed=7, now=NOW_AT))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ReferenceServer]:
-    store = CallStore()
-    store.insert(CALLS)
-    with running(store, config=ServerConfig(api_key=KEY)) as server:
-        yield server
 
 
 def test_search(session: Any, server: ReferenceServer, monkeypatch: pytest.MonkeyPatch) -> None:
