@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -363,6 +362,8 @@ def _shell(args: argparse.Namespace) -> int:
         print(f"querylang shell: {error}", file=sys.stderr)
         print("hint: pip install 'querylang[shell]'", file=sys.stderr)
         return EXIT_USAGE
+    from pathlib import Path
+
     history = Path(args.history) if args.history else None
     return run_shell(history=history, tz=tz, region=region, now=now, base_url=args.base_url)
 
