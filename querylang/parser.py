@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import DEFAULT_LIMITS, Limits
+from querylang.quickparse import TERMINALS, QuickParser, Unsure
 from querylang.syntax import (
     And,
     BareWord,
@@ -140,6 +141,10 @@ def _terminal(name: str) -> re.Pattern[str]:
 BARE_VALUE = _terminal("ITEM")
 _QUOTED = _terminal("ITEM_STRING")
 
+# Most queries are parsed without Lark, by a quick parser over the grammar's own terminals that
+# leaves to Lark whatever it is not sure of (errors above all), and gives the same trees.
+_QUICK = QuickParser({name: _terminal(name) for name in TERMINALS})
+
 # Past this many syntax errors the rest of the text is skipped: a query is not a source file.
 MAX_SYNTAX_ERRORS = 20
 
@@ -186,6 +191,15 @@ def parse(text: str, *, limits: Limits | None = None) -> Expr | None:
     And(operands=(Term(field='dir', value=Value(text='in')),
                   Not(operand=Term(field='mode', value=Value(text='ai')))))
     """
+    limits = limits or DEFAULT_LIMITS
+    if len(text) <= limits.max_length:
+        try:
+            tree = _QUICK.parse(text)
+        except Unsure:
+            pass
+        else:
+            if tree is None or tree.depth <= limits.max_depth:
+                return tree
     result = parse_partial(text, limits=limits)
     if result.diagnostics:
         raise QueryError(text, result.diagnostics)
