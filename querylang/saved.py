@@ -19,6 +19,7 @@ its canonical form and leaves every other character of the file as it was.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -173,7 +174,8 @@ def check_file(path: str | Path, *, now: datetime | None = None, fix: bool = Fal
     try:
         source = QueryFile.read(path)
     except OSError as error:
-        problem = Problem(str(path), 1, 1, 0, 0, UNREADABLE, f"cannot read: {error.strerror}")
+        reason = f"cannot read: {error.strerror or error}"
+        problem = Problem(str(path), 1, 1, 0, 0, UNREADABLE, reason)
         return FileReport(str(path), (), (problem,))
     problems = list(source.problems)
     valid = []
@@ -197,8 +199,6 @@ def _place(problem: Problem) -> tuple[int, int]:
 
 def default_config_paths() -> tuple[Path, ...]:
     """Where `querylang run` looks for saved queries without `--config`, in order."""
-    import os
-
     config_home = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
     return Path("querylang.toml"), Path(config_home) / "querylang" / "queries.toml"
 
