@@ -36,7 +36,7 @@ class Unsure(Exception):
     """The text is outside the quick parser's subset: Lark must decide."""
 
 
-TERMINALS = ("FIELD", "WORD", "STRING", "ITEM", "ITEM_STRING")
+TERMINALS = ("FIELD", "WORD", "STRING", "ITEM", "ITEM_STRING", "COMPARATOR", "RANGE", "MINUS")
 """The grammar's terminals whose patterns the quick parser uses as they are."""
 
 # Lark ignores only these (the grammar's `%ignore WS`, common.WS); the terminals' patterns
@@ -44,8 +44,6 @@ TERMINALS = ("FIELD", "WORD", "STRING", "ITEM", "ITEM_STRING")
 _BLANKS = " \t\f\r\n"
 _OTHER_WHITE_SPACE = re.compile(r"[^\S \t\f\r\n]")
 _SKIP_BLANKS = re.compile(r"[ \t\f\r\n]*")
-_COMPARATOR = re.compile(r">=|<=|>|<")
-_RANGE = ".."
 # Nesting handled here; deeper text goes to Lark, whose parser does not recurse.
 _MAX_NESTING = 100
 
@@ -59,6 +57,9 @@ class QuickParser:
         self.string = patterns["STRING"]
         self.item = patterns["ITEM"]
         self.item_string = patterns["ITEM_STRING"]
+        self.comparator = patterns["COMPARATOR"]
+        self.range = patterns["RANGE"]
+        self.minus = patterns["MINUS"]
 
     def parse(self, text: str) -> Expr | None:
         """The syntax tree of `text` (None for a blank text).
@@ -78,8 +79,8 @@ class QuickParser:
 class _Scan:
     """One text being parsed: `at` is the position, always after skipped blanks."""
 
-    def __init__(self, parser: QuickParser, text: str) -> None:
-        self.patterns = parser
+    def __init__(self, terminals: QuickParser, text: str) -> None:
+        self.terminals = terminals
         self.text = text
         self.at = 0
         self.blanks()
@@ -137,20 +138,14 @@ class _Scan:
             span = Span(start, self.at)
             self.after_unary()
             return replace(inner, span=span, depth=inner.depth + 1)
-        operator = self.minus() or self.keyword("NOT")
+        minus = self.terminals.minus.match(self.text, self.at)
+        operator = Span(start, minus.end()) if minus else self.keyword("NOT")
         if operator is not None:
             self.at = operator.end
             self.blanks()
             operand = self.unary(nesting + 1)
             return Not(operand, operator.cover(operand.span), operand.depth + 1)
         return self.term()
-
-    def minus(self) -> Span | None:
-        """The span of a '-' that negates what it touches (the grammar's MINUS), or None."""
-        after = self.at + 1
-        if self.peek("-") and after < len(self.text) and self.text[after] not in _BLANKS:
-            return Span(self.at, after)
-        return None
 
     def after_unary(self) -> None:
         """What may follow a term or a group here: blanks, a closing parenthesis, the end."""
@@ -159,7 +154,7 @@ class _Scan:
 
     def term(self) -> Term:
         # FIELD outranks the keywords and BARE in the grammar: `AND:x` is a term.
-        field = self.patterns.field.match(self.text, self.at)
+        field = self.terminals.field.match(self.text, self.at)
         if field is None:
             raise Unsure  # a bare word, a quoted word, or anything else
         self.at = field.end() + 1  # and the ':' that FIELD looks ahead to
@@ -174,7 +169,7 @@ class _Scan:
         start = self.at
         if self.peek("("):
             return self.value_list()
-        comparator = _COMPARATOR.match(self.text, self.at)
+        comparator = self.terminals.comparator.match(self.text, self.at)
         if comparator is not None:
             self.at = comparator.end()
             scalar = self.scalar()
@@ -182,9 +177,7 @@ class _Scan:
                 raise Unsure
             span = Span(start, scalar.span.end)
             return Comparison(Comparator(comparator.group()), scalar, span)
-        if self.peek(_RANGE):
-            operator = Span(self.at, self.at + len(_RANGE))
-            self.at = operator.end
+        if (operator := self.range_operator()) is not None:
             high = self.scalar()
             if high is None:
                 raise Unsure
@@ -192,24 +185,30 @@ class _Scan:
         low = self.scalar()
         if low is None:
             raise Unsure
-        if not self.peek(_RANGE):
+        if (operator := self.range_operator()) is None:
             return low
-        operator = Span(self.at, self.at + len(_RANGE))
-        self.at = operator.end
         high = self.scalar()
         if high is None:
             return Range(low, None, low.span.cover(operator))
         return Range(low, high, low.span.cover(high.span))
 
+    def range_operator(self) -> Span | None:
+        """The span of a `..` here, taken; or None."""
+        match = self.terminals.range.match(self.text, self.at)
+        if match is None:
+            return None
+        self.at = match.end()
+        return Span(match.start(), match.end())
+
     def scalar(self) -> Value | None:
         """A bare word or a quoted string touching what came before, if there is one."""
         if self.peek('"'):
-            match = self.patterns.string.match(self.text, self.at)
+            match = self.terminals.string.match(self.text, self.at)
             if match is None:
                 raise Unsure  # an unclosed quote
             self.at = match.end()
             return Value(_unquote(match.group()), Span(match.start(), match.end()), quoted=True)
-        match = self.patterns.word.match(self.text, self.at)
+        match = self.terminals.word.match(self.text, self.at)
         if match is None:
             return None
         self.at = match.end()
@@ -221,7 +220,7 @@ class _Scan:
         items = []
         while True:
             self.blanks()
-            pattern = self.patterns.item_string if self.peek('"') else self.patterns.item
+            pattern = self.terminals.item_string if self.peek('"') else self.terminals.item
             match = pattern.match(self.text, self.at)
             if match is None:
                 raise Unsure
