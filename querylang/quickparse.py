@@ -42,8 +42,8 @@ TERMINALS = ("FIELD", "WORD", "STRING", "ITEM", "ITEM_STRING", "COMPARATOR", "RA
 # Lark ignores only these (the grammar's `%ignore WS`, common.WS); the terminals' patterns
 # treat every `\s` as a separator. A text with any other white space is left to Lark.
 _BLANKS = " \t\f\r\n"
-_OTHER_WHITE_SPACE = re.compile(r"[^\S \t\f\r\n]")
-_SKIP_BLANKS = re.compile(r"[ \t\f\r\n]*")
+_OTHER_WHITE_SPACE = re.compile(rf"[^\S{_BLANKS}]")
+_SKIP_BLANKS = re.compile(f"[{_BLANKS}]*")
 # Nesting handled here; deeper text goes to Lark, whose parser does not recurse.
 _MAX_NESTING = 100
 
