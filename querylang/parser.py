@@ -49,13 +49,6 @@ def grammar_text() -> str:
     )
 
 
-_ESCAPE = re.compile(r'\\(["\\])')
-
-
-def _unquote(token: Token) -> str:
-    return _ESCAPE.sub(r"\1", token[1:-1])
-
-
 def _span(token: Token) -> Span:
     assert token.start_pos is not None and token.end_pos is not None
     return Span(token.start_pos, token.end_pos)
@@ -97,7 +90,7 @@ class _TreeBuilder(Transformer[Token, Expr | None]):
         return Value(str(children[0]), _span(children[0]))
 
     def string(self, children: tuple[Token]) -> Value:
-        return Value(_unquote(children[0]), _span(children[0]), quoted=True)
+        return Value.from_quoted(children[0], _span(children[0]))
 
     def comparison(self, children: tuple[Token, Value]) -> Comparison:
         comparator, value = children

@@ -207,7 +207,7 @@ class _Scan:
             if match is None:
                 raise Unsure  # an unclosed quote
             self.at = match.end()
-            return Value(_unquote(match.group()), Span(match.start(), match.end()), quoted=True)
+            return Value.from_quoted(match.group(), Span(match.start(), match.end()))
         match = self.terminals.word.match(self.text, self.at)
         if match is None:
             return None
@@ -225,9 +225,10 @@ class _Scan:
             if match is None:
                 raise Unsure
             self.at = match.end()
-            quoted = match.group().startswith('"')
-            text = _unquote(match.group()) if quoted else match.group()
-            items.append(Value(text, Span(match.start(), match.end()), quoted=quoted))
+            span = Span(match.start(), match.end())
+            written = match.group()
+            quoted = written.startswith('"')
+            items.append(Value.from_quoted(written, span) if quoted else Value(written, span))
             self.blanks()
             if self.peek(")"):
                 self.at += 1
@@ -235,13 +236,6 @@ class _Scan:
             if not self.peek(","):
                 raise Unsure
             self.at += 1
-
-
-_ESCAPE = re.compile(r'\\(["\\])')
-
-
-def _unquote(quoted: str) -> str:
-    return _ESCAPE.sub(r"\1", quoted[1:-1])
 
 
 def _joined(node: type[And] | type[Or], operands: list[Expr]) -> Expr:

@@ -8,10 +8,13 @@ same shape are equal. AND and OR are n-ary and flat; parentheses leave no node o
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from querylang.errors import Span
+
+_ESCAPE = re.compile(r'\\(["\\])')
 
 
 class Comparator(StrEnum):
@@ -30,6 +33,12 @@ class Value:
     text: str
     span: Span = dataclasses.field(compare=False, repr=False)
     quoted: bool = dataclasses.field(default=False, compare=False, repr=False)
+
+    @classmethod
+    def from_quoted(cls, written: str, span: Span) -> Value:
+        """The value of a quoted string as written, quotes included: `\\"` and `\\\\` are the
+        only escapes (the grammar's STRING), any other backslash stands for itself."""
+        return cls(_ESCAPE.sub(r"\1", written[1:-1]), span, quoted=True)
 
 
 @dataclass(frozen=True, slots=True)
