@@ -4,7 +4,9 @@ the reference server on loopback. The fixtures built on them are in conftest.py.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,6 +28,29 @@ def checkout_env(**variables: str) -> dict[str, str]:
     """The environment for a child interpreter that imports querylang from this checkout."""
     path = [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path), **variables}
+
+
+def run_python(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Run:
+    """Run `python ARGS` in a child interpreter that imports querylang from this checkout."""
+    result = subprocess.run(
+        [sys.executable, *args],
+        input=stdin,
+        cwd=cwd,
+        env=env or checkout_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
 
 
 @contextmanager

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import checkout_env
+from harness import run_python
 
 import querylang
 from querylang import Diagnostic, ErrorCode, QueryError, Span
@@ -18,19 +16,11 @@ from querylang import Diagnostic, ErrorCode, QueryError, Span
 HEAVY = ("lark", "pydantic", "phonenumbers")
 
 
-def run_python(code: str, cwd: Path) -> Any:
+def run_code(code: str, cwd: Path) -> Any:
     """Run `code` in a fresh interpreter on this checkout; return its output, read as JSON."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=cwd,
-        env=checkout_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    run = run_python(["-c", textwrap.dedent(code)], cwd=cwd)
+    assert run.code == 0, run.err
+    return json.loads(run.out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,13 +81,13 @@ _RESOLVE_AFTER_USE = """
 @pytest.fixture(scope="module")
 def resolved_alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     code = _RESOLVE_ALONE.replace("NAMES", repr(querylang.__all__))
-    return run_python(code, tmp_path_factory.mktemp("alone"))
+    return run_code(code, tmp_path_factory.mktemp("alone"))
 
 
 @pytest.fixture(scope="module")
 def resolved_after_use(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     code = _RESOLVE_AFTER_USE.replace("NAMES", repr(querylang.__all__))
-    return run_python(code, tmp_path_factory.mktemp("after_use"))
+    return run_code(code, tmp_path_factory.mktemp("after_use"))
 
 
 @pytest.mark.parametrize("name", querylang.__all__)
@@ -126,7 +116,7 @@ def test_star_import_gives_the_functions(tmp_path: Path) -> None:
         from querylang import *
         print(json.dumps(format("dir:IN  AND mode:ai") if callable(format) else None))
     """
-    assert run_python(code, tmp_path) == "direction:inbound mode:ai"
+    assert run_code(code, tmp_path) == "direction:inbound mode:ai"
 
 
 @pytest.mark.parametrize("name", querylang.__all__)
@@ -149,7 +139,7 @@ def test_import_querylang_imports_no_dependency(tmp_path: Path) -> None:
         import querylang
         print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
     """
-    assert run_python(code, tmp_path) == []
+    assert run_code(code, tmp_path) == []
 
 
 def test_errors_and_limits_import_no_dependency(tmp_path: Path) -> None:
@@ -160,7 +150,7 @@ def test_errors_and_limits_import_no_dependency(tmp_path: Path) -> None:
         querylang.Limits
         print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
     """
-    assert run_python(code, tmp_path) == []
+    assert run_code(code, tmp_path) == []
 
 
 def test_compile_imports_the_parser(tmp_path: Path) -> None:
@@ -171,7 +161,7 @@ def test_compile_imports_the_parser(tmp_path: Path) -> None:
         querylang.compile("dir:in")
         print(json.dumps(sorted(m for m in ("lark", "pydantic") if m in sys.modules)))
     """
-    assert run_python(code, tmp_path) == ["lark", "pydantic"]
+    assert run_code(code, tmp_path) == ["lark", "pydantic"]
 
 
 # ---------------------------------------------------------------------------------------------

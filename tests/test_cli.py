@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Run, checkout_env
+from harness import Run, run_python
 
 import querylang
 
@@ -256,18 +254,7 @@ def test_help_exits_0(cli: Any, argv: list[str]) -> None:
 
 
 def run_module(args: Sequence[str], cwd: Path, stdin: str | None = None) -> Run:
-    result = subprocess.run(
-        [sys.executable, "-m", "querylang", *args],
-        input=stdin,
-        cwd=cwd,
-        env=checkout_env(),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-    return Run(result.returncode, result.stdout, result.stderr)
+    return run_python(["-m", "querylang", *args], cwd=cwd, stdin=stdin)
 
 
 def test_subprocess_compile(tmp_path: Path) -> None:
@@ -321,16 +308,7 @@ _IMPORTS_PROBE = """
 
 def probe_imports(args: Sequence[str], tmp_path: Path) -> tuple[dict[str, Any], Run]:
     report = tmp_path / "report.json"
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_IMPORTS_PROBE), str(report), *args],
-        cwd=tmp_path,
-        env=checkout_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    run = Run(result.returncode, result.stdout, result.stderr)
+    run = run_python(["-c", textwrap.dedent(_IMPORTS_PROBE), str(report), *args], cwd=tmp_path)
     assert report.exists(), run
     return json.loads(report.read_text()), run
 

@@ -22,16 +22,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import re
 import shlex
-import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from harness import run_python
 
 import querylang
 from querylang import QueryError, compile, default_schema, format
@@ -305,16 +304,10 @@ sys.exit(1 if runner.failures else 0)
 @pytest.mark.parametrize("block", PYCON, ids=[b.where for b in PYCON])
 def test_python_session(block: Block) -> None:
     text = "\n".join(block.lines) + "\n"
-    path = [str(DOCS.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
-    run = subprocess.run(
-        [sys.executable, "-c", _RUN_DOCTEST, block.where, str(block.path), str(block.line)],
-        input=text,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
-        check=False,
+    run = run_python(
+        ["-c", _RUN_DOCTEST, block.where, str(block.path), str(block.line)], stdin=text
     )
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.code == 0, run.out + run.err
 
 
 # --- (d) every error code is documented, and only those ---------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from harness import Run, checkout_env
+from harness import Run, checkout_env, run_python
 
 from querylang.cli import main
 from querylang.sample import sample_calls
@@ -246,16 +246,8 @@ def test_help_imports_no_dependency() -> None:
         print(json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.__stderr__)
         """
     )
-    env = checkout_env()
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert json.loads(result.stderr.splitlines()[-1]) == []
+    run = run_python(["-c", probe], timeout=60)
+    assert json.loads(run.err.splitlines()[-1]) == []
 
 
 def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
@@ -281,16 +273,11 @@ def test_serve_runs_until_interrupted(tmp_path: Path) -> None:
         banner = child.stderr.readline()
         assert "serving 120 calls at http://127.0.0.1:" in banner
         base_url = banner.split(" at ")[1].split()[0]
-        search = subprocess.run(
-            [sys.executable, "-m", "querylang", "search", "--base-url", base_url, "--all", ""],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
+        search = run_python(
+            ["-m", "querylang", "search", "--base-url", base_url, "--all", ""], env=env, timeout=60
         )
-        assert search.returncode == 0, search.stderr
-        assert len(json.loads(search.stdout)) == 120
+        assert search.code == 0, search.err
+        assert len(json.loads(search.out)) == 120
         child.send_signal(signal.SIGINT)
         assert child.wait(timeout=10) == 0
         log = child.stderr.read()
