@@ -4,19 +4,26 @@ Every other stage reads it: `check` to name and type values, `compiler` to place
 `format` to order and spell them, the docs generator and the test strategies to cover every field.
 A wrong or missing enum value is fixed by editing the JSON (or loading another file with
 `Schema.load`), not the code.
+
+The classes are frozen dataclasses, not pydantic models, so that compiling a query does not
+import pydantic (about 80 ms of a fresh `querylang compile`). pydantic validates every schema
+read from outside (`Schema.load`, `Schema.from_dict`); the shipped file is read directly by
+`default_schema`, and a test holds that reading equal to pydantic's.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 # A query option rather than a field: `tz:Europe/Paris` sets the time zone of the whole query.
 TZ_OPTION = "tz"
@@ -41,12 +48,15 @@ INTERVAL_TYPES = frozenset({ValueType.TIME, ValueType.DURATION})
 Implied = Literal[">=", "<", "<="]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+# Read by pydantic when it validates these dataclasses: a key the schema does not know is an error.
+_PYDANTIC_CONFIG = {"extra": "forbid"}
 
 
-class EnumValue(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class EnumValue:
     """One value of a closed set: its query spelling, its API spelling, and other spellings."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     name: str
     api: str
@@ -54,8 +64,11 @@ class EnumValue(_Frozen):
     doc: str = ""
 
 
-class Field(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Field:
     """One filter field of the query language."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     name: str
     aliases: tuple[str, ...] = ()
@@ -77,8 +90,7 @@ class Field(_Frozen):
     doc: str
     examples: tuple[str, ...] = ()
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Field:
+    def __post_init__(self) -> None:
         if (self.type is ValueType.ENUM) != bool(self.values):
             raise ValueError(f"{self.name}: enum fields, and only they, list values")
         if self.type in INTERVAL_TYPES:
@@ -90,7 +102,6 @@ class Field(_Frozen):
             raise ValueError(f"{self.name}: only time and duration fields have an order")
         if self.bare_number_unit is not None and self.type is not ValueType.DURATION:
             raise ValueError(f"{self.name}: bare_number_unit is for durations")
-        return self
 
     def enum_value(self, text: str) -> EnumValue | None:
         """The enum value spelled `text` (any case, or an alias), if any."""
@@ -109,13 +120,15 @@ class Field(_Frozen):
         return lookup
 
 
-class Schema(_Frozen):
+@dataclass(frozen=True, kw_only=True)
+class Schema:
     """The fields of the language, in their canonical order."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
 
     fields: tuple[Field, ...]
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> Schema:
+    def __post_init__(self) -> None:
         seen: set[str] = {TZ_OPTION}
         for field in self.fields:
             for name in (field.name, *field.aliases):
@@ -129,16 +142,29 @@ class Schema(_Frozen):
         for value_type, keys in interval_keys.items():
             if len(keys) != 2:
                 raise ValueError(f"the {value_type} fields must share one lower and one upper key")
-        return self
 
     @classmethod
     def load(cls, path: str | Path) -> Schema:
-        """Read a schema from a JSON file shaped like `schema.json`."""
-        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        """Read a schema from a JSON file shaped like `schema.json`.
+
+        Raises:
+            pydantic.ValidationError: the file is not a valid schema.
+        """
+        return _adapter().validate_json(Path(path).read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Schema:
+        """A schema from plain JSON data shaped like `schema.json` (what `to_dict` gives).
+
+        Raises:
+            pydantic.ValidationError: the data is not a valid schema.
+        """
+        return _adapter().validate_python(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The schema as plain JSON data, which `Schema.model_validate` reads back."""
-        return self.model_dump(mode="json")
+        """The schema as plain JSON data, which `Schema.from_dict` reads back."""
+        data: dict[str, Any] = _adapter().dump_python(self, mode="json")
+        return data
 
     def to_json(self) -> str:
         """The schema as JSON text."""
@@ -176,4 +202,23 @@ class Schema(_Frozen):
 def default_schema() -> Schema:
     """The schema shipped with querylang (`querylang/schema.json`)."""
     text = resources.files("querylang").joinpath("schema.json").read_text(encoding="utf-8")
-    return Schema.model_validate_json(text)
+    return Schema(fields=tuple(_shipped_field(data) for data in json.loads(text)["fields"]))
+
+
+def _shipped_field(data: dict[str, Any]) -> Field:
+    """A field of the shipped file, read without pydantic: the JSON arrays become tuples, the type
+    its enum. The consistency checks still run (`__post_init__`); types are not checked here but
+    by a test, which holds this reading equal to `Schema.load`'s."""
+    values = tuple(EnumValue(**_tuples(value)) for value in data.get("values", ()))
+    return Field(**{**_tuples(data), "type": ValueType(data["type"]), "values": values})
+
+
+def _tuples(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+
+
+@cache
+def _adapter() -> TypeAdapter[Schema]:
+    from pydantic import TypeAdapter  # imported here: compiling with the shipped schema needs none
+
+    return TypeAdapter(Schema)
