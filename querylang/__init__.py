@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         ServerError,
         TransportError,
     )
-    from querylang.compiler import compile
+    from querylang.compiler import compile, compile_body
     from querylang.completion import Completion, CompletionKind, complete
     from querylang.diagnostics import diagnose
     from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
@@ -73,6 +73,7 @@ __all__ = [
     "TransportError",
     "check",
     "compile",
+    "compile_body",
     "complete",
     "decompile",
     "default_schema",
@@ -113,6 +114,7 @@ _HOMES = {
     "TransportError": "querylang.client",
     "check": "querylang.checker",
     "compile": "querylang.compiler",
+    "compile_body": "querylang.compiler",
     "complete": "querylang.completion",
     "decompile": "querylang.formatter",
     "default_schema": "querylang.schema",

@@ -305,18 +305,21 @@ def _query_command(args: argparse.Namespace) -> int:
 
             print(format_query(text, region=region))
             return EXIT_OK
-        from querylang.compiler import compile as compile_query
-
         tz, now = _time_zone(args), _instant(args.command_parser.error, args.now)
         if args.command == "explain":
             from querylang.explanation import explain
 
             _print_explanation(explain(text, now=now, tz=tz, region=region), args.json)
             return EXIT_OK
-        request = compile_query(text, now=now, tz=tz, region=region)
         if args.command == "search":
-            return _search(args, request)
-        print(json.dumps(request.to_body(), indent=2, ensure_ascii=False))
+            from querylang.compiler import compile as compile_query
+
+            return _search(args, compile_query(text, now=now, tz=tz, region=region))
+        # The body without the pydantic model: `compile` needs no pydantic (see compile_body).
+        from querylang.compiler import compile_body
+
+        body = compile_body(text, now=now, tz=tz, region=region)
+        print(json.dumps(body, indent=2, ensure_ascii=False))
     except QueryError as error:
         _report(error, args.errors)
         return EXIT_QUERY_ERROR

@@ -109,7 +109,7 @@ def explain(
     with stack_guard(text):
         query = check(parse(text), text, region=region)
         lowered = lower(query, text, now=now, tz=tz)
-    body = lowered.request.to_body()
+    body = lowered.body
     fields = tuple(
         BodyField(key, value, lowered.sources.get(key, ()), _instant(key, value, lowered.zone))
         for key, value in body.items()

@@ -15,18 +15,18 @@ Relative dates and `tz:` stay as written: they mean something only when the quer
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, assert_never
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, assert_never
 
 from querylang.checker import check
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import Limits, stack_guard
 from querylang.parser import BARE_VALUE, parse
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Op, Query
-from querylang.request import SearchCallsRequest
 from querylang.schema import TZ_OPTION, Schema, ValueType, default_schema
 from querylang.values import DateTime, TypedValue, spell_value
+
+if TYPE_CHECKING:
+    from querylang.request import SearchCallsRequest
 
 _NOWHERE = Span(0, 0)
 
@@ -71,6 +71,11 @@ def decompile(body: dict[str, Any] | SearchCallsRequest, *, schema: Schema | Non
     >>> decompile({"direction": "INBOUND", "min_duration": 5000, "after": "2024-01-01T00:00:00Z"})
     'after:2024-01-01T00:00:00Z direction:inbound min_duration:5s'
     """
+    # Imported here: formatting and compiling (which uses the canonical form) need no pydantic.
+    from pydantic import ValidationError
+
+    from querylang.request import SearchCallsRequest
+
     schema = schema or default_schema()
     if not isinstance(body, SearchCallsRequest):
         try:

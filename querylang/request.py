@@ -1,13 +1,14 @@
 """The Search Calls request body, as a pydantic model that mirrors the API exactly.
 
-The compiler produces a `SearchCallsRequest`; `to_body()` gives the JSON-ready dict. The model
-also validates bodies given to `decompile` (and, later, bodies received by the reference server).
+`compile` returns a `SearchCallsRequest`; `to_body()` gives the JSON-ready dict. The model also
+validates bodies given to `decompile` and bodies received by the reference server. The compiler
+builds the body itself (`compile_body`, for callers that need no model and so no pydantic), and
+a test holds the two equal.
 Enum values are plain strings here because their sets live in the schema data, not in code.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,13 +23,10 @@ from pydantic import (
     StringConstraints,
 )
 
-
-def _spell_instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-
+from querylang.values import spell_instant
 
 Instant = Annotated[
-    AwareDatetime, PlainSerializer(_spell_instant, return_type=str, when_used="json")
+    AwareDatetime, PlainSerializer(spell_instant, return_type=str, when_used="json")
 ]
 """An RFC 3339 instant; serialised in UTC as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`."""
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{1,14}$")]

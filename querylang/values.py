@@ -179,6 +179,11 @@ def spell_datetime(moment: datetime) -> str:
     return text + moment.isoformat()[-6:]
 
 
+def spell_instant(moment: datetime) -> str:
+    """The API's spelling of an instant: RFC 3339 in UTC, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
 def time_zone(name: str) -> ZoneInfo:
     """The IANA time zone `name`.
 

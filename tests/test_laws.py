@@ -19,7 +19,15 @@ import pytest
 from hypothesis import example, given
 from strategies import NOW, any_text, canonical_bodies, grammar_junk, json_bodies, queries
 
-from querylang import QueryError, compile, decompile, format, parse
+from querylang import (
+    QueryError,
+    SearchCallsRequest,
+    compile,
+    compile_body,
+    decompile,
+    format,
+    parse,
+)
 
 
 def compiled(text: str) -> dict[str, Any] | frozenset[str]:
@@ -41,6 +49,16 @@ def format_is_a_fixpoint(text: str) -> None:
 def format_keeps_the_meaning(text: str) -> None:
     """The canonical text compiles to the same body, or fails with the same error codes."""
     assert compiled(format(text)) == compiled(text)
+
+
+def the_model_spells_the_body_alike(text: str) -> None:
+    """`compile_body` builds the JSON body without pydantic; the model, validating that body,
+    gives it back as it is, key order included (so `compile` and `querylang compile` agree)."""
+    try:
+        body = compile_body(text, now=NOW)
+    except QueryError:
+        return
+    assert list(SearchCallsRequest.model_validate(body).to_body().items()) == list(body.items())
 
 
 def decompile_round_trips(body: dict[str, Any]) -> None:
@@ -108,6 +126,20 @@ def test_format_is_a_fixpoint_after_one_pass(text: str) -> None:
 @example("before:yesterday min_duration:0 OR before:yesterday min_duration:0")  # deduplicated
 def test_format_compiles_to_the_same_body_or_the_same_errors(text: str) -> None:
     format_keeps_the_meaning(text)
+
+
+# --- compile_body -----------------------------------------------------------------------------
+
+
+@given(queries())
+@example("created:2024-03-01T10:00:00.250+05:30..2024-03-02 duration:>1.5s")
+@example("before:2099-03-01T10:00:00.000001Z tz:Asia/Tokyo after:-90min")
+@example(
+    "agent:(3F0C2B7E8A414C7A9D2E1B5F6A7C8D90, 9A1B3C5D-7E9F-4A2B-8C4D-6E8F0A2B4C6D) from:+44207946"
+)
+@example("voicemail:no mode:ai -direction:in language:EN-us")
+def test_compile_body_is_what_the_model_gives(text: str) -> None:
+    the_model_spells_the_body_alike(text)
 
 
 # --- decompile --------------------------------------------------------------------------------
