@@ -171,6 +171,8 @@ class _Dimension:
 
     def constraint(self) -> Constraint:
         first = self.clauses[0]
+        if len(self.clauses) == 1:
+            return first  # most dimensions have one clause: no intersection to build
         if isinstance(first, ValueSet):
             return ValueSet.intersection(c for c in self.clauses if isinstance(c, ValueSet))
         return IntervalSet.intersection(c for c in self.clauses if isinstance(c, IntervalSet))
@@ -214,7 +216,8 @@ class _Lowering:
             keys = self.finish(name, dimension)
             body.update(keys)
             sources.update(dict.fromkeys(keys, tuple(sorted(dimension.terms))))
-        return body, sources
+        # The keys in the API's order, as the model spells the body, whatever the clauses' order.
+        return {key: body[key] for key in self.schema.body_keys if key in body}, sources
 
     def dimension(self, condition: Condition) -> str:
         field = self.field(condition)

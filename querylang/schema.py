@@ -185,9 +185,19 @@ class Schema:
 
     def interval_keys(self, value_type: ValueType) -> tuple[Field, Field]:
         """The one-sided fields that carry an interval's lower and upper bound in the body."""
-        lower = next(f for f in self.fields if f.type == value_type and f.implies == ">=")
-        upper = next(f for f in self.fields if f.type == value_type and f.implies in ("<", "<="))
-        return lower, upper
+        return self._interval_keys[value_type]
+
+    @cached_property
+    def _interval_keys(self) -> dict[ValueType, tuple[Field, Field]]:
+        backwards = self.fields[::-1]  # so that the first field of a type is the one kept
+        lower = {f.type: f for f in backwards if f.implies == ">="}
+        upper = {f.type: f for f in backwards if f.implies in ("<", "<=")}
+        return {value_type: (lower[value_type], upper[value_type]) for value_type in lower}
+
+    @cached_property
+    def body_keys(self) -> tuple[str, ...]:
+        """Every body key a field sets, in the order of the fields (which is the API's)."""
+        return tuple(dict.fromkeys(key for field in self.fields for key in field.api))
 
     @cached_property
     def _by_name(self) -> dict[str, Field]:

@@ -138,6 +138,9 @@ def test_format_compiles_to_the_same_body_or_the_same_errors(text: str) -> None:
     "agent:(3F0C2B7E8A414C7A9D2E1B5F6A7C8D90, 9A1B3C5D-7E9F-4A2B-8C4D-6E8F0A2B4C6D) from:+44207946"
 )
 @example("voicemail:no mode:ai -direction:in language:EN-us")
+@example(
+    "direction:inbound NOT (after:now OR voicemail:true)"
+)  # the clauses' order is not the API's
 def test_compile_body_is_what_the_model_gives(text: str) -> None:
     the_model_spells_the_body_alike(text)
 
