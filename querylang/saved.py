@@ -80,6 +80,16 @@ class SavedQuery:
 
         return compile_query(self.query, now=now, tz=self.tz, region=self.region)
 
+    def compile_body(self, *, now: datetime | None = None) -> dict[str, Any]:
+        """`compile(now=now).to_body()`, without the pydantic model (see `compiler.compile_body`).
+
+        Raises:
+            QueryError: the query is not valid.
+        """
+        from querylang.compiler import compile_body
+
+        return compile_body(self.query, now=now, tz=self.tz, region=self.region)
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -239,7 +249,7 @@ class QueryFile:
     def check(self, name: str, *, now: datetime | None = None) -> list[Problem]:
         """The problems of one saved query, compiled against `now`, placed in the file."""
         try:
-            self.queries[name].compile(now=now)
+            self.queries[name].compile_body(now=now)  # the body, not the model: no pydantic
         except QueryError as error:
             return self.problems_in(name, error)
         return []
