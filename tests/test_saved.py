@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from harness import Run
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import querylang
@@ -86,9 +86,7 @@ def basic_strings(draw: st.DrawFn) -> tuple[str, str]:
     also with line-ending backslashes and CRLF newlines."""
     multiline = draw(st.booleans())
     value = draw(st.text(st.characters(exclude_categories=("Cs",)), max_size=20))
-    parts = ['"""' if multiline else '"']
-    if multiline and draw(st.booleans()):
-        parts.append(draw(st.sampled_from(["\n", "\r\n"])))  # dropped after the delimiter
+    parts: list[str] = []
     for char in value:
         plain = not (char in '"\\' or char < " " or char == "\x7f") or (
             multiline and char in "\t\n"
@@ -102,11 +100,16 @@ def basic_strings(draw: st.DrawFn) -> tuple[str, str]:
         if multiline and spelling[0] not in " \t\r\n" and draw(st.integers(0, 5)) == 0:
             parts.append("\\" + draw(st.sampled_from(["\n", "  \r\n", " \n \t \n"])) + "  ")
         parts.append(spelling)
-    parts.append('"""' if multiline else '"')
-    return value, "".join(parts)
+    # A newline right after the opening delimiter is dropped: one that is part of the value
+    # needs another before it.
+    if multiline and (draw(st.booleans()) or "".join(parts).startswith(("\n", "\r\n"))):
+        parts.insert(0, draw(st.sampled_from(["\n", "\r\n"])))
+    quotes = '"""' if multiline else '"'
+    return value, quotes + "".join(parts) + quotes
 
 
 @given(basic_strings())
+@example(("\n", '"""\n\n"""'))  # the first newline, right after the delimiter, is dropped
 def test_locate_follows_every_character(case: tuple[str, str]) -> None:
     value, written = case
     document = f"[t]\nkey = {written} # after\n"
