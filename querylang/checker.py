@@ -8,6 +8,7 @@ Nothing stops at the first problem: each term is checked and all diagnostics are
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import assert_never
 
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
@@ -51,11 +52,39 @@ def check(
             option, and bare word.
         ValueError: an unknown `region`.
     """
+    query, diagnostics = check_all(tree, schema=schema, region=region, limits=limits)
+    if diagnostics:
+        raise QueryError(text, diagnostics)
+    return query
+
+
+def check_all(
+    tree: Expr | None,
+    *,
+    schema: Schema | None = None,
+    region: str = "US",
+    limits: Limits | None = None,
+) -> tuple[Query, list[Diagnostic]]:
+    """`check` without raising, for the search-box toolkit: the query and every problem found,
+    unsorted. The query means something only when there is no problem."""
     checker = _Checker(schema or default_schema(), phone_region(region), limits or DEFAULT_LIMITS)
     query = checker.query(tree)
-    if checker.diagnostics:
-        raise QueryError(text, checker.diagnostics)
-    return query
+    return query, checker.diagnostics
+
+
+# A search box checks the whole query again on every keystroke, and a saved query repeats its
+# numbers and ids: the values already read are remembered. Reading a value is a pure function of
+# these arguments (times stay symbolic until they are compiled against `now`), the results are
+# immutable, and the cache is bounded.
+@lru_cache(maxsize=4096)
+def read_remembered(text: str, field: Field, region: str) -> TypedValue | ValueProblem:
+    """`read_value`, remembered, with the problem returned instead of raised."""
+    try:
+        return read_value(text, field, region=region)
+    except ValueProblem as problem:
+        # Kept by the cache: without the frames it went through, nor the error it replaced.
+        problem.__traceback__ = problem.__context__ = None
+        return problem
 
 
 class _Checker:
@@ -212,13 +241,12 @@ class _Checker:
             if value is None:
                 typed.append(None)
                 continue
-            try:
-                typed.append(read_value(value.text, field, region=self.region))
-            except ValueProblem as problem:
+            found = read_remembered(value.text, field, self.region)
+            if isinstance(found, ValueProblem):
                 ok = False
-                self.report(
-                    problem.code, problem.message, value.span, problem.hint, problem.suggestions
-                )
+                self.report(found.code, found.message, value.span, found.hint, found.suggestions)
+            else:
+                typed.append(found)
         if not ok:
             return None
         spans = tuple(value.span if value else None for value in values)
@@ -267,15 +295,12 @@ class _Checker:
 
     def fields_for(self, text: str) -> tuple[str, ...]:
         """`field:text` for each field that would accept the bare word as a value."""
-        found = []
-        for field in self.schema.fields:
-            if field.type in (ValueType.ENUM, ValueType.UUID, ValueType.BOOLEAN):
-                try:
-                    read_value(text, field, region=self.region)
-                except ValueProblem:
-                    continue
-                found.append(f"{field.name}:{text}")
-        return tuple(found)
+        return tuple(
+            f"{field.name}:{text}"
+            for field in self.schema.fields
+            if field.type in (ValueType.ENUM, ValueType.UUID, ValueType.BOOLEAN)
+            and not isinstance(read_remembered(text, field, self.region), ValueProblem)
+        )
 
 
 def _top_level_terms(tree: Expr | None) -> Iterator[Expr]:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import assert_never
 
-from querylang.checker import check
-from querylang.compiler import compile_query
+from querylang.checker import check_all
+from querylang.compiler import lower
 from querylang.errors import Diagnostic, QueryError
 from querylang.limits import stack_guard
 from querylang.parser import PartialParse, parse_partial_both
-from querylang.query import Query
-from querylang.values import phone_region, time_zone
+from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Query
+from querylang.values import Ago, DaysAgo, phone_region, time_zone
 
 # tokens(), diagnose() and complete() are called together on every keystroke with the same text:
 # they share one parse (and one check) per text. Results are immutable, so sharing is safe.
@@ -37,12 +38,12 @@ def _partial_parses(text: str) -> tuple[PartialParse, PartialParse]:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _checked(text: str, region: str) -> tuple[Query | None, tuple[Diagnostic, ...]]:
     partial = partial_parse(text)
-    diagnostics = partial.diagnostics
     try:
         with stack_guard(text):
-            return check(partial.tree, text, region=region), diagnostics
+            query, problems = check_all(partial.tree, region=region)
     except QueryError as error:
-        return None, diagnostics + error.diagnostics
+        return None, partial.diagnostics + error.diagnostics
+    return (None if problems else query), partial.diagnostics + tuple(problems)
 
 
 def diagnose(
@@ -69,11 +70,47 @@ def diagnose(
     [('invalid_value', 10), ('syntax', 21)]
     """
     time_zone(tz)
-    query, diagnostics = _checked(text, phone_region(region))
+    region = phone_region(region)
+    query, diagnostics = _checked(text, region)
     if query is not None:
-        try:
-            with stack_guard(text):
-                compile_query(query, text, now=now, tz=tz)
-        except QueryError as error:
-            diagnostics += error.diagnostics
+        if now is None and _reads_the_clock(query.filter):
+            diagnostics += _lowering_problems(text, region, tz, now)
+        else:
+            diagnostics += _remembered_lowering_problems(text, region, tz, now)
     return sorted(diagnostics, key=lambda d: (d.span.start, d.span.end))
+
+
+def _lowering_problems(
+    text: str, region: str, tz: str, now: datetime | None
+) -> tuple[Diagnostic, ...]:
+    """What `compile` finds after the check (less the request model built from the body)."""
+    query, _ = _checked(text, region)
+    assert query is not None, "lowered only once checked"
+    try:
+        with stack_guard(text):
+            lower(query, text, now=now, tz=tz)
+    except QueryError as error:
+        return error.diagnostics
+    return ()
+
+
+# `tokens` and `diagnose` both lower the text, and so does the next keystroke while the text
+# typed at the end is skipped. The outcome is remembered unless it depends on the clock: with
+# `now` given it is a function of the arguments, and without, the lowering reads the clock only
+# for relative times.
+_remembered_lowering_problems = lru_cache(maxsize=_CACHE_SIZE)(_lowering_problems)
+
+
+def _reads_the_clock(node: Filter | None) -> bool:
+    """Whether lowering `node` reads `now`: for a relative time (`-7d`, `today`) only."""
+    match node:
+        case None:
+            return False
+        case Condition(values=values):
+            return any(isinstance(value, Ago | DaysAgo) for value in values)
+        case Negation(operand):
+            return _reads_the_clock(operand)
+        case Conjunction(operands) | Disjunction(operands):
+            return any(_reads_the_clock(operand) for operand in operands)
+        case _:
+            assert_never(node)

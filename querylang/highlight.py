@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from lark import Token as LarkToken
-
 from querylang.diagnostics import diagnose, partial_parse
 from querylang.errors import Diagnostic, ErrorCode
+from querylang.quickparse import Lexeme, common_prefix
 from querylang.schema import TZ_OPTION, ValueType, default_schema
 
 
@@ -102,12 +101,11 @@ def tokens(text: str) -> list[Token]:
     schema = default_schema()
     value_kind = TokenKind.VALUE
     for token in partial.tokens:
-        assert token.start_pos is not None and token.end_pos is not None
         kind = _BY_TERMINAL.get(token.type)
         if token.type == "FIELD":
-            is_option = token.lower() == TZ_OPTION
+            is_option = token.value.lower() == TZ_OPTION
             kind = TokenKind.OPTION if is_option else TokenKind.FIELD
-            field = None if is_option else schema.field(token)
+            field = None if is_option else schema.field(token.value)
             value_kind = _VALUE_KINDS.get(field.type, TokenKind.VALUE) if field else TokenKind.VALUE
         elif kind is None:  # WORD or ITEM: a bare value, coloured by its field
             kind = _bare_value_kind(token, value_kind)
@@ -116,10 +114,10 @@ def tokens(text: str) -> list[Token]:
     return _covering(text, pieces, diagnose(text))
 
 
-def _bare_value_kind(token: LarkToken, field_kind: TokenKind) -> TokenKind:
-    if _NUMBER.fullmatch(token):
+def _bare_value_kind(token: Lexeme, field_kind: TokenKind) -> TokenKind:
+    if _NUMBER.fullmatch(token.value):
         return TokenKind.NUMBER
-    if field_kind is TokenKind.DATE and token.lower() in _TIME_KEYWORDS:
+    if field_kind is TokenKind.DATE and token.value.lower() in _TIME_KEYWORDS:
         return TokenKind.KEYWORD
     return field_kind
 
@@ -128,39 +126,65 @@ def _covering(
     text: str, pieces: list[tuple[int, int, TokenKind]], diagnostics: list[Diagnostic]
 ) -> list[Token]:
     """The pieces with the gaps between them filled, and each marked with its diagnostic."""
-    result: list[Token] = []
+    covering: list[tuple[int, int, TokenKind]] = []
     position = 0
     for start, end, kind in [*pieces, (len(text), len(text), TokenKind.WHITESPACE)]:
         if start > position:
-            gap = text[position:start]
             # The parser skips only whitespace between tokens; anything else is a bug to show.
-            gap_kind = TokenKind.WHITESPACE if not gap.strip() else TokenKind.ERROR
-            result.append(Token(gap_kind, position, start, gap))
+            blank = not text[position:start].strip()
+            covering.append((position, start, TokenKind.WHITESPACE if blank else TokenKind.ERROR))
         if end > start:
-            result.append(Token(kind, start, end, text[start:end]))
+            covering.append((start, end, kind))
         position = max(position, end)
-    return _marked(result, diagnostics)
+    return _built(text, covering, _codes(covering, diagnostics))
 
 
-def _marked(tokens: list[Token], diagnostics: list[Diagnostic]) -> list[Token]:
-    """Each token with the code of the first diagnostic on it; skipped text and bare words are
-    syntax errors whatever else is reported near them."""
+# The latest text's tokens. A search box asks again on every keystroke, and the tokens before
+# the caret are most often the same: comparing one costs less than building it. Tokens are
+# immutable, and the pair is replaced whole, so threads may share it.
+_latest_tokens: tuple[str, tuple[Token, ...]] = ("", ())
+
+
+def _built(
+    text: str, covering: list[tuple[int, int, TokenKind]], codes: list[ErrorCode | None]
+) -> list[Token]:
+    """The tokens, those of the latest text where they are the same."""
+    global _latest_tokens
+    previous_text, previous = _latest_tokens
+    agreed = common_prefix(previous_text, text)
+    built: list[Token] = []
+    for index, ((start, end, kind), code) in enumerate(zip(covering, codes, strict=True)):
+        old = previous[index] if index < len(previous) else None
+        if (
+            old is not None
+            and old.end <= agreed
+            and (old.start, old.end, old.kind, old.code) == (start, end, kind, code)
+        ):
+            built.append(old)
+        else:
+            built.append(Token(kind, start, end, text[start:end], code))
+    _latest_tokens = (text, tuple(built))
+    return built
+
+
+def _codes(
+    covering: list[tuple[int, int, TokenKind]], diagnostics: list[Diagnostic]
+) -> list[ErrorCode | None]:
+    """The code of the first diagnostic on each piece; skipped text and bare words are syntax
+    errors whatever else is reported near them."""
     codes: list[ErrorCode | None] = [
-        ErrorCode.SYNTAX if token.kind is TokenKind.ERROR else None for token in tokens
+        ErrorCode.SYNTAX if kind is TokenKind.ERROR else None for _, _, kind in covering
     ]
-    starts = [token.start for token in tokens]
+    starts = [start for start, _, _ in covering]
     for diagnostic in diagnostics:
         span = diagnostic.span
         if span.start == span.end:
             # An empty span marks a point: it belongs to the token that ends there.
             index = bisect_left(starts, span.start) - 1
-            if index >= 0 and tokens[index].kind is not TokenKind.WHITESPACE:
+            if index >= 0 and covering[index][2] is not TokenKind.WHITESPACE:
                 codes[index] = codes[index] or diagnostic.code
             continue
         first = max(bisect_right(starts, span.start) - 1, 0)
         for index in range(first, bisect_left(starts, span.end)):
             codes[index] = codes[index] or diagnostic.code
-    return [
-        token if code is None else Token(token.kind, token.start, token.end, token.text, code)
-        for token, code in zip(tokens, codes, strict=True)
-    ]
+    return codes

@@ -4,22 +4,39 @@ The grammar is `grammar/query.lark` (shipped inside the wheel as `querylang/gram
 parser calls `_TreeBuilder` on every reduction, so the tree is built bottom-up without recursion and
 a deeply nested query cannot overflow the stack. The builder keeps no state, so one parser serves
 every thread. Lark's errors are translated here into messages that say what was expected in words.
+
+The forgiving parse of the search-box toolkit (`parse_partial`) runs on every keystroke. Each of
+its attempts goes to the quick parser first (`querylang.quickparse`), which answers for a query
+typed the usual way, even one that stops too early (`field:`, an unclosed list, group or quote);
+Lark takes the rest. Both take over from their latest parse where the new text begins as the
+old one did, so a keystroke costs about the term being typed, not the whole query.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.parsers.lalr_parser_state import ParseConf
+from lark.utils import TextSlice
 
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
 from querylang.limits import DEFAULT_LIMITS, Limits
-from querylang.quickparse import TERMINALS, QuickParser, Unsure
+from querylang.quickparse import (
+    TERMINALS,
+    Lexeme,
+    QuickParser,
+    Scanned,
+    Unfinished,
+    Unsure,
+    common_prefix,
+)
 from querylang.syntax import (
     And,
     BareWord,
@@ -123,6 +140,12 @@ _PARSER = Lark(
     transformer=_TreeBuilder(),
     cache=True,
 )
+# Lark's parse table without the tree builder, for the forgiving parse. Most texts it leaves to
+# Lark have a syntax error, which ends the attempt, and their trees would be thrown away: a text
+# that parses is parsed again for its tree.
+_RECOGNISER = ParseConf(
+    _PARSER.parse_interactive("").parser_state.parse_conf.parse_table, {}, "start"
+)
 
 
 def _terminal(name: str) -> re.Pattern[str]:
@@ -155,8 +178,8 @@ class PartialParse:
     """The tree of what remained; `None` if nothing did, or the nesting is over the limit."""
     diagnostics: tuple[Diagnostic, ...]
     """Syntax errors (and `too_large`), in order."""
-    tokens: tuple[Token, ...]
-    """Lark's tokens of the last attempt: the whole text less the skipped parts, or, when
+    tokens: tuple[Lexeme, ...]
+    """The tokens of the last attempt: the whole text less the skipped parts, or, when
     `stop_at_end` stopped the parse, everything up to the end."""
     skipped: tuple[Span, ...]
     """The parts of the text parsed as blanks."""
@@ -232,7 +255,7 @@ def parse_partial_both(
     work = text
     while True:
         attempt = _attempt(work)
-        if attempt.error is not None and not skipped:
+        if attempt.error is not None and not skipped and _most_depth(text) > limits.max_depth:
             written = _least_depth(attempt.tokens)
             if written > limits.max_depth:
                 # Too deep to be worth repairing, even if it never parses: `((((…` alone.
@@ -244,7 +267,7 @@ def parse_partial_both(
                     frozenset(),
                 )
                 return result, result
-        if stopped is None and (attempt.error is None or _at_end(attempt.error)):
+        if stopped is None and (attempt.error is None or attempt.error.at_end):
             stopped = _result(attempt, diagnostics, skipped, limits)
         if attempt.error is None:
             break
@@ -298,7 +321,13 @@ def _too_deep(depth: int, limits: Limits, span: Span) -> Diagnostic:
     )
 
 
-def _least_depth(tokens: tuple[Token, ...]) -> int:
+def _most_depth(text: str) -> int:
+    """At most how deep the text can nest, counted in C: a bound on `_least_depth`, which
+    walks the tokens, so that a keystroke does not walk them all."""
+    return max(text.count("("), text.count("NOT") + text.count("-"))
+
+
+def _least_depth(tokens: tuple[Lexeme, ...]) -> int:
     """At least how deep the text nests as written, from the tokens before a syntax error:
     open group parentheses, or a run of NOT / '-' prefixes."""
     deepest = depth = run = 0
@@ -315,34 +344,207 @@ def _least_depth(tokens: tuple[Token, ...]) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class _Checkpoint:
+    """Lark's parser just before a FIELD token (the start of a term): where the parse of a text
+    that begins the same way can take over, lexing and parsing only the rest."""
+
+    position: int
+    """Where the FIELD starts."""
+    token_count: int
+    """How many tokens come before it."""
+    states: tuple[int, ...]
+    """The parser's stack of states (its values are not read: see `_RECOGNISER`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Attempt:
+    text: str
     tree: Expr | None
-    tokens: tuple[Token, ...]
+    tokens: tuple[Lexeme, ...]
     next_terminals: frozenset[str]
-    error: UnexpectedInput | None
+    error: _Failure | None
+    checkpoints: tuple[_Checkpoint, ...]
+    """Where a later Lark parse can take over (none from the quick parser)."""
+
+    def resumable(self, text: str) -> int | None:
+        """The last of `checkpoints` that a parse of `text` can take over, by index: the two
+        texts agree up to it and one character beyond (the lexer looks one character past a
+        token's end)."""
+        if not self.checkpoints:
+            return None
+        agreed = common_prefix(self.text, text)
+        last = len(self.checkpoints) - 1
+        return next((n for n in range(last, -1, -1) if self.checkpoints[n].position < agreed), None)
+
+
+# The latest parses, the quick parser's and Lark's. A search box parses the text again on every
+# keystroke, and the new text begins as the old one did up to the caret: the new parse takes
+# over from the old one before the change, and reads only the rest. Both are immutable, and a
+# parse copies what it takes over, so threads may share them: at worst a thread takes over from
+# another's text, which only saves less.
+_latest_scan: Scanned | None = None
+_latest_lark: _Attempt | None = None
 
 
 def _attempt(text: str) -> _Attempt:
-    """One parse, token by token, so that the tokens and the parser's state survive an error."""
-    parser = _PARSER.parse_interactive(text)
-    tokens: list[Token] = []
-    next_terminals: frozenset[str] = frozenset()
+    """One parse: the quick parser's where it answers (a prefix typed so far, or what is left
+    once the errors are skipped, mostly), else Lark's."""
+    global _latest_scan, _latest_lark
     try:
-        for token in parser.iter_parse():
-            tokens.append(token)
+        scanned = _QUICK.scan(text, _latest_scan)
+    except Unsure as unsure:
+        known = _unfinished(text, unsure) if isinstance(unsure, Unfinished) else None
+        if known is not None:
+            return known
+        _latest_lark = _lark_attempt(text, _latest_lark)
+        return _latest_lark
+    _latest_scan = scanned
+    last = scanned.tokens[-1].type if scanned.tokens else None
+    return _Attempt(text, scanned.tree, scanned.tokens, _accepted_after(last), None, ())
+
+
+# What the grammar accepts after a whole query depends only on the query's last token (the LALR
+# state after it is the same wherever it stands), so Lark's answer for one query of each ending
+# is its answer for all; tests/test_quickparse.py holds the two equal on any text.
+_ENDINGS: dict[str | None, str] = {
+    None: "",
+    "BARE": "x",
+    "WORD": "a:b",
+    "STRING": 'a:"b"',
+    "RANGE": "a:b..",
+    "RPAR": "(x)",
+}
+
+
+def _accepted_after(last: str | None) -> frozenset[str]:
+    return _example(_ENDINGS[last]).next_terminals
+
+
+# Likewise where a text being typed stops too early, after a token of these terminals (the text
+# ends, or an unclosed quote opens, as the key's second item says): the LALR state after the
+# token only shifts, or reduces on ')' and ',' only, so Lark fails there whatever came before.
+_UNFINISHED: dict[tuple[str | None, bool], str] = {
+    ("_COLON", False): "a:",
+    ("COMPARATOR", False): "a:>",
+    ("RANGE", False): "a:..",
+    ("LIST_OPEN", False): "a:(",
+    ("_COMMA", False): "a:(b,",
+    ("ITEM", False): "a:(b",
+    ("ITEM_STRING", False): 'a:("b"',
+    ("_AND", False): "a:b AND ",
+    ("_OR", False): "a:b OR ",
+    ("NOT", False): "NOT ",
+    ("MINUS", False): "-",
+    ("LPAR", False): "(",
+    ("_COLON", True): 'a:"',
+    ("LIST_OPEN", True): 'a:("',
+    ("_COMMA", True): 'a:(b,"',
+}
+
+
+# And where a text ends inside a group, after a whole term: at the end Lark reduces what it can
+# and fails where the group waits for its ')' (or an OR), wherever the group stands.
+_UNCLOSED_GROUP = "(a:b"
+
+
+def _unfinished(text: str, unfinished: Unfinished) -> _Attempt | None:
+    """Lark's attempt at `text`, from the quick parser's tokens and Lark's failure on the
+    example of the same ending; None for an ending without an example."""
+    last = unfinished.tokens[-1].type if unfinished.tokens else None
+    if unfinished.group:
+        if last not in _ENDINGS:
+            return None
+        model = _example(_UNCLOSED_GROUP)
+        next_terminals = _accepted_after(last)
+    else:
+        example = _UNFINISHED.get((last, unfinished.quote is not None))
+        if example is None:
+            return None
+        model = _example(example)
+        next_terminals = model.next_terminals
+    assert model.error is not None, model.text
+    if unfinished.quote is None:
+        failure = _Failure.ending(text, model.error.expected)
+    else:
+        failure = _Failure.unreadable(text, unfinished.quote, model.error.expected)
+    return _Attempt(text, None, unfinished.tokens, next_terminals, failure, ())
+
+
+@cache  # the examples above: a bounded set
+def _example(text: str) -> _Attempt:
+    return _lark_attempt(text, None)
+
+
+def _lark_attempt(text: str, base: _Attempt | None) -> _Attempt:
+    """One parse, token by token, so that the tokens and the parser's state survive an error;
+    taking over from `base` where it can."""
+    tokens: list[Lexeme] = []
+    checkpoints: list[_Checkpoint] = []
+    index = None if base is None else base.resumable(text)
+    resumed = None if base is None or index is None else base.checkpoints[index]
+    parser = _PARSER.parse_interactive(
+        text if resumed is None else TextSlice(text, resumed.position, len(text))
+    )
+    state = parser.parser_state
+    state.parse_conf = _RECOGNISER
+    if base is not None and resumed is not None:
+        state.state_stack = list(resumed.states)
+        # Without the tree builder, the values are not read: only their number counts.
+        state.value_stack = [None] * (len(resumed.states) - 1)
+        tokens.extend(base.tokens[: resumed.token_count])
+        checkpoints.extend(base.checkpoints[:index])
+    next_terminals: frozenset[str] = frozenset()
+    last: Token | None = None
+    try:
+        for last in parser.iter_parse():
+            span = _span(last)
+            if last.type == "FIELD":  # not fed to the parser yet
+                checkpoints.append(_Checkpoint(span.start, len(tokens), tuple(state.state_stack)))
+            tokens.append(Lexeme(last.type, last.value, span.start, span.end))
         choices = parser.choices()  # type: ignore[no-untyped-call]
         # The parse table also holds the grammar's rules (lower case): keep the terminals.
         next_terminals = frozenset(name for name in choices if name.upper() == name)
-        # The tree builder runs inside the parser: the result is ours, not a Lark Tree.
-        last = tokens[-1] if tokens else None
-        tree = cast(Expr | None, parser.feed_eof(last))  # type: ignore[no-untyped-call]
+        parser.feed_eof(last)  # type: ignore[no-untyped-call]
     except UnexpectedInput as error:
-        return _Attempt(None, tuple(tokens), next_terminals, error)
-    return _Attempt(tree, tuple(tokens), next_terminals, None)
+        failure = _Failure.of(text, error)
+        return _Attempt(text, None, tuple(tokens), next_terminals, failure, tuple(checkpoints))
+    # The tree builder runs inside the parser: the result is ours, not a Lark Tree.
+    tree = cast(Expr | None, _PARSER.parse(text))
+    return _Attempt(text, tree, tuple(tokens), next_terminals, None, tuple(checkpoints))
 
 
-def _at_end(error: UnexpectedInput) -> bool:
-    return isinstance(error, UnexpectedToken) and error.token.type == "$END"
+class _Failure(NamedTuple):
+    """Where and how a parse failed: what Lark's error says, and all that is kept of it."""
+
+    expected: frozenset[str]
+    """The terminals the grammar accepted there."""
+    at_end: bool
+    """Whether the text ended where more was needed."""
+    found_span: Span
+    found: str
+    """What stood there instead, in words."""
+
+    @classmethod
+    def of(cls, text: str, error: UnexpectedInput) -> _Failure:
+        if isinstance(error, UnexpectedToken):
+            if error.token.type == "$END":
+                return cls.ending(text, frozenset(error.expected))
+            found_span = _span(error.token)
+            return cls(frozenset(error.expected), False, found_span, repr(str(error.token)))
+        assert isinstance(error, UnexpectedCharacters)
+        position = error.pos_in_stream
+        assert position is not None, "the contextual lexer always knows where it stopped"
+        return cls.unreadable(text, position, frozenset(error.allowed or ()))
+
+    @classmethod
+    def ending(cls, text: str, expected: frozenset[str]) -> _Failure:
+        """The text ends where one of `expected` was needed."""
+        return cls(expected, True, Span(len(text), len(text)), "the end of the query")
+
+    @classmethod
+    def unreadable(cls, text: str, position: int, expected: frozenset[str]) -> _Failure:
+        """No terminal reads the text at `position`; one of `expected` was needed."""
+        return cls(expected, False, Span(position, position + 1), repr(text[position]))
 
 
 # --- Lark's errors, told in words -------------------------------------------------------------
@@ -363,23 +565,11 @@ class _Problem:
     """What to parse as blank to go on: the least that removes the error."""
 
 
-def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _Problem:
-    """Turn a Lark error into one diagnostic with a targeted message and hint, and the part of
+def _explain(text: str, failure: _Failure, tokens: tuple[Lexeme, ...]) -> _Problem:
+    """Turn a failure into one diagnostic with a targeted message and hint, and the part of
     the text to skip to recover from it."""
-    if isinstance(error, UnexpectedToken):
-        expected = set(error.expected)
-        at_end = error.token.type == "$END"
-        pos = len(text) if at_end else error.token.start_pos
-        found_span = Span(pos, pos) if at_end else _span(error.token)
-        found = "the end of the query" if at_end else repr(str(error.token))
-    else:
-        assert isinstance(error, UnexpectedCharacters)
-        expected = set(error.allowed or ())
-        at_end = False
-        pos = error.pos_in_stream
-        assert pos is not None, "the contextual lexer always knows where it stopped"
-        found_span = Span(pos, pos + 1)
-        found = repr(text[pos])
+    expected, at_end, found_span, found = failure
+    pos = found_span.start
 
     def problem(message: str, span: Span, hint: str, skip: Span | None = None) -> _Problem:
         skip = _widen(text, skip or span, tokens)
@@ -463,19 +653,19 @@ def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _P
             field = next(t for t in reversed(before_list) if t.type == "FIELD")
             return problem(
                 "unclosed '(' of a list",
-                _span(opening),
+                opening.span,
                 "add ')' after the last value",
-                Span(_span(field).start, len(text)),
+                Span(field.start_pos, len(text)),
             )
-        return problem("unclosed '('", _span(opening), "add ')' where the group ends")
+        return problem("unclosed '('", opening.span, "add ')' where the group ends")
     if not at_end and text[pos] == ")" and "RPAR" not in expected:
         return problem("unmatched ')'", found_span, "remove it, or add the '(' it closes")
     if expected & _TERM_TERMINALS:
         dangling = _dangling_operators(tokens) if at_end else ()
         if dangling:
             return problem(
-                f"expected a term after {str(dangling[-1])!r}",
-                _span(dangling[0]).cover(_span(dangling[-1])),
+                f"expected a term after {dangling[-1].value!r}",
+                dangling[0].span.cover(dangling[-1].span),
                 "complete the query, or remove the dangling operator",
             )
         if not at_end and text[pos] == "-":
@@ -506,7 +696,7 @@ def _explain(text: str, error: UnexpectedInput, tokens: tuple[Token, ...]) -> _P
     )
 
 
-def _dangling_operators(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+def _dangling_operators(tokens: tuple[Lexeme, ...]) -> tuple[Lexeme, ...]:
     """The operators at the end that wait for a term (`AND (`, `NOT -`), all skipped at once."""
     count = 0
     for token in reversed(tokens):
@@ -516,15 +706,14 @@ def _dangling_operators(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
     return tokens[len(tokens) - count :]
 
 
-def _widen(text: str, skip: Span, tokens: tuple[Token, ...]) -> Span:
+def _widen(text: str, skip: Span, tokens: tuple[Lexeme, ...]) -> Span:
     """`skip`, or, if it holds nothing but blanks (an error at the end), the last token too, so
     that every retry removes something and the loop ends."""
     if text[skip.start : skip.end].strip():
         return skip
-    last = next((t for t in reversed(tokens) if t.type != "$END"), None)
-    if last is None or last.start_pos is None:
+    if not tokens:
         return Span(skip.start, len(text)) if skip.start < len(text) else Span(0, len(text))
-    return Span(last.start_pos, max(skip.end, len(text)))
+    return Span(tokens[-1].start_pos, max(skip.end, len(text)))
 
 
 def _describe_introducer(match: re.Match[str] | None) -> str:
@@ -549,7 +738,7 @@ _TERMINAL_WORDS = {
 }
 
 
-def _words(expected: set[str]) -> str:
+def _words(expected: frozenset[str]) -> str:
     words = set()
     for name in expected:
         if name in _TERM_TERMINALS:
@@ -561,9 +750,9 @@ def _words(expected: set[str]) -> str:
     return " or ".join(sorted(words)) or "nothing more"
 
 
-def _unclosed_parenthesis(tokens: tuple[Token, ...]) -> Token:
+def _unclosed_parenthesis(tokens: tuple[Lexeme, ...]) -> Lexeme:
     """The innermost '(' that is never closed (the grammar expects a ')', so there is one)."""
-    open_at: list[Token] = []
+    open_at: list[Lexeme] = []
     for token in tokens:
         if token.type in ("LPAR", "LIST_OPEN"):
             open_at.append(token)

@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from querylang import (
     explain,
     tokens,
 )
+from querylang.completion import _rank, _term_candidates, _zones
 from querylang.parser import MAX_SYNTAX_ERRORS, parse_partial
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -513,3 +515,28 @@ def test_a_time_zone_directory_is_an_invalid_value(text: str) -> None:
     assert tokens(text)[2].code == "invalid_value"
     with pytest.raises(QueryError):
         querylang.compile(text)
+
+
+def test_an_unclosed_list_skips_its_own_term_only() -> None:
+    # Not from the field of an earlier list that is closed (the parser once took the first '('
+    # of a list in the query for the unclosed one).
+    text = "lang:(en, fr) dir:(in"
+    assert [(d.message, d.span.start) for d in diagnose(text)] == [("unclosed '(' of a list", 18)]
+    assert [(t.kind, t.text) for t in tokens(text) if t.code] == [(TokenKind.ERROR, "dir:(in")]
+
+
+@given(st.text(alphabet="adeinorstu_/ AE", max_size=14), st.integers(0, 60))
+def test_ranking_is_difflibs(prefix: str, limit: int) -> None:
+    # complete() skips what cannot reach the cutoff by bounds of difflib's ratio, and the fuzzy
+    # matches no one would see: the ranking is still a plain difflib ranking, cut at `limit`.
+    for candidates in (_term_candidates(and_or=True, negation=True, group=True), _zones()):
+        lowered = prefix.lower()
+        prefixed = [c for c in candidates if c.label.lower().startswith(lowered)]
+        scored = []
+        for candidate in candidates if lowered else ():
+            if candidate not in prefixed:
+                score = SequenceMatcher(None, candidate.label.lower(), lowered).ratio()
+                if score >= 0.6:
+                    scored.append((-score, len(scored), candidate))
+        expected = prefixed + [candidate for _, _, candidate in sorted(scored)]
+        assert _rank(candidates, prefix, limit) == expected[:limit]
