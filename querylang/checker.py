@@ -66,7 +66,8 @@ def check_all(
     limits: Limits | None = None,
 ) -> tuple[Query, list[Diagnostic]]:
     """`check` without raising, for the search-box toolkit: the query and every problem found,
-    unsorted. The query means something only when there is no problem."""
+    unsorted. Where a term has a problem, the query holds a stand-in for it (a `Condition` that
+    is not `readable`), so that what the rest of the query means can still be found."""
     checker = _Checker(schema or default_schema(), phone_region(region), limits or DEFAULT_LIMITS)
     query = checker.query(tree)
     return query, checker.diagnostics
@@ -119,8 +120,8 @@ class _Checker:
                     )
                     continue
                 tz, tz_span = self.time_zone(node), node.value.span
-            elif (checked := self.filter(node)) is not None:
-                operands.append(checked)
+            else:
+                operands.append(self.filter(node))
         if not operands:
             return Query(None, tz, tz_span)
         if len(operands) == 1:
@@ -145,28 +146,30 @@ class _Checker:
             return None
         return name
 
-    def filter(self, node: Expr) -> Filter | None:
-        """The typed form of `node`; `None` (with diagnostics reported) if any part is wrong."""
+    def filter(self, node: Expr) -> Filter:
+        """The typed form of `node`, with a stand-in for each term that has a problem (reported)."""
         match node:
             case Term():
-                return self.condition(node)
+                condition = self.condition(node)
+                return self.stand_in(node.field, node.span) if condition is None else condition
             case BareWord():
                 self.bare_word(node)
-                return None
+                return self.stand_in(None, node.span)
             case Not(operand):
-                checked = self.filter(operand)
-                return None if checked is None else Negation(checked, node.span)
+                return Negation(self.filter(operand), node.span)
             case And(operands) | Or(operands):
                 kind = And if isinstance(node, And) else Or
-                children = [self.filter(child) for child in _flatten(operands, kind)]
-                if any(child is None for child in children):
-                    return None
-                typed = tuple(child for child in children if child is not None)
+                children = tuple(self.filter(child) for child in _flatten(operands, kind))
                 if kind is And:
-                    return Conjunction(typed, node.span)
-                return Disjunction(typed, node.span)
+                    return Conjunction(children, node.span)
+                return Disjunction(children, node.span)
             case _:
                 assert_never(node)
+
+    def stand_in(self, field_name: str | None, span: Span) -> Condition:
+        """What stands for a term with a problem: its field, if it names one (not `tz:`)."""
+        field = None if field_name is None else self.schema.field(field_name)
+        return Condition(field.name if field else "", Op.ANY, (), span, (), readable=False)
 
     def condition(self, term: Term) -> Condition | None:
         if term.field.lower() == TZ_OPTION:

@@ -152,9 +152,13 @@ def lower(
     zone = time_zone(query.tz or tz)
     schema = schema or default_schema()
     lowering = _Lowering(schema, now, zone)
+    # A `tz:` that the check could not read (only `check_all` lets it through) leaves the
+    # meaning of every time unknown, as a stand-in does its dimension's.
+    unread_zone = query.tz is None and query.tz_span is not None
+    unread = frozenset({ValueType.TIME.value} if unread_zone else ())
     # Lowering the canonical form makes `compile(format(q))` and `compile(q)` agree by
     # construction, and lets `x OR x` through like `x`.
-    body, sources = lowering.body(canonical(query, schema).filter)
+    body, sources = lowering.body(canonical(query, schema).filter, unread)
     if lowering.diagnostics:
         raise QueryError(text, lowering.diagnostics)
     return Lowered(body, sources, zone)
@@ -168,6 +172,9 @@ class _Dimension:
     clauses: list[Constraint] = field(default_factory=list)
     terms: list[Span] = field(default_factory=list)
     negated_terms: list[Span] = field(default_factory=list)
+    unread: bool = False
+    """Whether a clause holds a stand-in for a term with a problem (see `Condition.readable`):
+    then what the dimension allows is unknown, and nothing is said of it."""
 
     def constraint(self) -> Constraint:
         first = self.clauses[0]
@@ -188,14 +195,23 @@ class _Lowering:
     def report(self, code: ErrorCode, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, message, span, hint))
 
-    def body(self, root: Filter | None) -> tuple[dict[str, Any], dict[str, tuple[Span, ...]]]:
-        """The body, and for each of its keys the spans of the terms behind it."""
+    def body(
+        self, root: Filter | None, unread: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], dict[str, tuple[Span, ...]]]:
+        """The body, and for each of its keys the spans of the terms behind it; nothing is said
+        of the `unread` dimensions."""
         dimensions: dict[str, _Dimension] = {}
         for clause, negated in _clauses(root, negated=False):
             leaves = list(_leaves(clause, negated))
-            names = {self.dimension(condition) for condition, _ in leaves}
+            # A stand-in without a field could be of any field: it neither adds one nor ORs one.
+            names = {self.dimension(condition) for condition, _ in leaves if condition.field}
             if len(names) > 1:
-                fields = ", ".join(sorted({condition.field for condition, _ in leaves}))
+                if _may_collapse_once_read(clause):
+                    # Whether one search can say it depends on the value the stand-in will have.
+                    for name in names:
+                        dimensions.setdefault(name, _Dimension()).unread = True
+                    continue
+                fields = ", ".join(sorted({c.field for c, _ in leaves if c.field}))
                 self.report(
                     ErrorCode.UNSUPPORTED,
                     f"one search cannot OR different fields ({fields})",
@@ -203,16 +219,24 @@ class _Lowering:
                     "run one search per field, or keep each OR within one field",
                 )
                 continue
+            if not names:
+                continue
+            name = names.pop()
+            dimension = dimensions.setdefault(name, _Dimension(unread=name in unread))
+            if not all(condition.readable for condition, _ in leaves):
+                dimension.unread = True
+                continue
             constraint = self.evaluate(clause)
             if negated:
                 constraint = constraint.negate()
-            dimension = dimensions.setdefault(names.pop(), _Dimension())
             dimension.clauses.append(constraint)
             dimension.terms.extend(condition.span for condition, _ in leaves)
             dimension.negated_terms.extend(c.span for c, is_negated in leaves if is_negated)
         body: dict[str, Any] = {}
         sources: dict[str, tuple[Span, ...]] = {}
         for name, dimension in dimensions.items():
+            if dimension.unread:
+                continue
             keys = self.finish(name, dimension)
             body.update(keys)
             sources.update(dict.fromkeys(keys, tuple(sorted(dimension.terms))))
@@ -407,6 +431,34 @@ def _clauses(node: Filter | None, *, negated: bool) -> Iterator[tuple[Filter, bo
                 yield from _clauses(operand, negated=True)
         case _:
             yield node, negated
+
+
+def _may_collapse_once_read(clause: Filter) -> bool:
+    """Whether the operands of the clause's AND or OR may all become one once the stand-ins in
+    it are read: they differ in nothing but values, and the canonical form keeps one of equal
+    operands (`a OR a` is `a`), after which the clause may no longer OR two fields."""
+    while isinstance(clause, Negation):
+        clause = clause.operand
+    if isinstance(clause, Condition):
+        return False
+    return len({_shape(operand) for operand in clause.operands}) == 1 and _holds_stand_in(clause)
+
+
+def _shape(node: Filter) -> Hashable:
+    """`node` without its values: its operators and its conditions' fields and comparisons."""
+    match node:
+        case Condition():
+            return (node.field, node.op)
+        case Negation(operand):
+            return ("NOT", _shape(operand))
+        case Conjunction(operands) | Disjunction(operands):
+            return (type(node).__name__, frozenset(_shape(operand) for operand in operands))
+        case _:
+            assert_never(node)
+
+
+def _holds_stand_in(node: Filter) -> bool:
+    return any(not condition.readable for condition, _ in _leaves(node, False))
 
 
 def _leaves(node: Filter, negated: bool) -> Iterator[tuple[Condition, bool]]:

@@ -1,9 +1,10 @@
 """Diagnose: any text -> every problem in it, as a list, never an exception.
 
 For search boxes, which ask on every keystroke. Syntax errors come from the forgiving parse
-(`parser.parse_partial`), which skips each error and goes on; what remains is checked and, when
-the check passes, compiled, so meaning errors (`unknown_field`, `contradiction`, ...) show up
-beside syntax errors. `diagnose(text) == []` exactly when `compile(text)` succeeds.
+(`parser.parse_partial`), which skips each error and goes on; what remains is checked and lowered
+to the request, so meaning errors (`unknown_field`, `contradiction`, ...) show up beside syntax
+errors. A term with a problem stands in the checked query as an unread `Condition`, and hides
+only what depends on its value. `diagnose(text) == []` exactly when `compile(text)` succeeds.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _checked(text: str, region: str) -> tuple[Query | None, tuple[Diagnostic, ..
             query, problems = check_all(partial.tree, region=region)
     except QueryError as error:
         return None, partial.diagnostics + error.diagnostics
-    return (None if problems else query), partial.diagnostics + tuple(problems)
+    return query, partial.diagnostics + tuple(problems)
 
 
 def diagnose(
@@ -52,8 +53,9 @@ def diagnose(
     """Every problem in a query, syntax and meaning together, in the order of their spans.
 
     Never raises for any text. Each syntax error is reported where it is and parsing goes on
-    after it, so one call shows them all; the rest of the query is then checked, and compiled
-    if the check passes.
+    after it, so one call shows them all; the rest of the query is then checked and lowered to
+    the request. A term with a problem does not hide what the rest cannot say in one request:
+    only what depends on that term's value goes unsaid (see `Condition.readable`).
 
     Args:
         text: the query, complete or half-typed.

@@ -15,7 +15,7 @@ Relative dates and `tz:` stay as written: they mean something only when the quer
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, Any, TypeGuard, assert_never
 
 from querylang.checker import check
 from querylang.errors import Diagnostic, ErrorCode, QueryError, Span
@@ -163,11 +163,11 @@ def _merge_lists(operands: list[Filter]) -> list[Filter]:
     costs no more per term than a short one."""
     lists: dict[str, list[Condition]] = {}
     for operand in operands:
-        if isinstance(operand, Condition) and operand.op is Op.ANY:
+        if _is_list(operand):
             lists.setdefault(operand.field, []).append(operand)
     merged: list[Filter] = []
     for operand in operands:
-        if not (isinstance(operand, Condition) and operand.op is Op.ANY):
+        if not _is_list(operand):
             merged.append(operand)
             continue
         same_field = lists[operand.field]
@@ -177,6 +177,11 @@ def _merge_lists(operands: list[Filter]) -> list[Filter]:
         spans = tuple(span for condition in same_field for span in condition.value_spans)
         merged.append(_any_of(operand, values, spans, operand.span.cover(same_field[-1].span)))
     return merged
+
+
+def _is_list(node: Filter) -> TypeGuard[Condition]:
+    """Whether `node` lists values of its field (a stand-in for a term with a problem does not)."""
+    return isinstance(node, Condition) and node.op is Op.ANY and node.readable
 
 
 def _any_of(
@@ -196,8 +201,8 @@ def _first_field(node: Filter, schema: Schema) -> int:
     while not isinstance(node, Condition):
         node = node.operand if isinstance(node, Negation) else node.operands[0]
     field = schema.field(node.field)
-    assert field is not None
-    return schema.index(field)
+    # Only a stand-in for a term with a problem has no field (see `Condition.readable`).
+    return len(schema.fields) if field is None else schema.index(field)
 
 
 # --- writing ----------------------------------------------------------------------------------

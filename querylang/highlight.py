@@ -91,8 +91,8 @@ def tokens(text: str) -> list[Token]:
     >>> [(t.kind.value, t.text, t.code and t.code.value) for t in tokens("dir:inx  -mode:ai")]
     ... # doctest: +NORMALIZE_WHITESPACE
     [('field', 'dir', None), ('colon', ':', None), ('value', 'inx', 'invalid_value'),
-     ('whitespace', '  ', None), ('operator', '-', None), ('field', 'mode', None),
-     ('colon', ':', None), ('value', 'ai', None)]
+     ('whitespace', '  ', None), ('operator', '-', None), ('field', 'mode', 'unsupported'),
+     ('colon', ':', 'unsupported'), ('value', 'ai', 'unsupported')]
     """
     partial = partial_parse(text)
     pieces: list[tuple[int, int, TokenKind]] = [

@@ -36,6 +36,11 @@ class Condition:
     values: tuple[TypedValue | None, ...]
     span: Span = dataclasses.field(compare=False, repr=False)
     value_spans: tuple[Span | None, ...] = dataclasses.field(compare=False, repr=False)
+    readable: bool = True
+    """False for a stand-in of a term the check found a problem in (an unknown field, a bad
+    value, a bare word): `field` is the name of its field if there is one, else empty, and
+    `values` is empty. Only `check_all` leaves stand-ins in a query, so that `diagnose` can
+    lower the rest of it."""
 
 
 @dataclass(frozen=True, slots=True)
