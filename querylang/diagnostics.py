@@ -9,13 +9,15 @@ only what depends on its value. `diagnose(text) == []` exactly when `compile(tex
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import assert_never
 
 from querylang.checker import check_all
 from querylang.compiler import lower
-from querylang.errors import Diagnostic, QueryError
+from querylang.errors import Diagnostic, QueryError, Span
 from querylang.limits import stack_guard
 from querylang.parser import PartialParse, parse_partial_both
 from querylang.query import Condition, Conjunction, Disjunction, Filter, Negation, Query
@@ -37,14 +39,15 @@ def _partial_parses(text: str) -> tuple[PartialParse, PartialParse]:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _checked(text: str, region: str) -> tuple[Query | None, tuple[Diagnostic, ...]]:
+def _checked(text: str, region: str) -> tuple[_Lowerable | None, tuple[Diagnostic, ...]]:
     partial = partial_parse(text)
     try:
         with stack_guard(text):
             query, problems = check_all(partial.tree, region=region)
     except QueryError as error:
         return None, partial.diagnostics + error.diagnostics
-    return query, partial.diagnostics + tuple(problems)
+    lowerable = _Lowerable(query, tuple(_reported_spans(query)), text)
+    return lowerable, partial.diagnostics + tuple(problems)
 
 
 def diagnose(
@@ -72,32 +75,68 @@ def diagnose(
     [('invalid_value', 10), ('syntax', 21)]
     """
     time_zone(tz)
-    region = phone_region(region)
-    query, diagnostics = _checked(text, region)
-    if query is not None:
-        if now is None and _reads_the_clock(query.filter):
-            diagnostics += _lowering_problems(text, region, tz, now)
+    lowerable, diagnostics = _checked(text, phone_region(region))
+    if lowerable is not None:
+        if now is None and _reads_the_clock(lowerable.query.filter):
+            diagnostics += _lowering_problems(lowerable, tz, now)
         else:
-            diagnostics += _remembered_lowering_problems(text, region, tz, now)
+            diagnostics += _remembered_lowering_problems(lowerable, tz, now)
     return sorted(diagnostics, key=lambda d: (d.span.start, d.span.end))
 
 
+@dataclass(frozen=True, slots=True)
+class _Lowerable:
+    """A checked query, compared as the lowering sees it: by its meaning and by every span the
+    lowering may report. Not by the text, which only an error's message shows, nor by the spans
+    of stand-ins for terms with problems, which it never reports: so the keystrokes typed inside
+    a term with a problem (most keystrokes) find their lowering done."""
+
+    query: Query
+    spans: tuple[Span | None, ...]
+    text: str = field(compare=False)
+
+
+def _reported_spans(query: Query) -> Iterator[Span | None]:
+    """The spans of `tz:` (whose presence Query equality ignores) and of every node of the
+    filter but the stand-ins and the top-level AND (which the lowering cuts into clauses)."""
+    yield query.tz_span
+    top = query.filter
+    for node in top.operands if isinstance(top, Conjunction) else () if top is None else (top,):
+        yield from _node_spans(node)
+
+
+def _node_spans(node: Filter) -> Iterator[Span | None]:
+    match node:
+        case Condition(readable=False):
+            return
+        case Condition():
+            yield node.span
+            yield from node.value_spans
+        case Negation(operand):
+            yield node.span
+            yield from _node_spans(operand)
+        case Conjunction(operands) | Disjunction(operands):
+            yield node.span
+            for operand in operands:
+                yield from _node_spans(operand)
+        case _:
+            assert_never(node)
+
+
 def _lowering_problems(
-    text: str, region: str, tz: str, now: datetime | None
+    lowerable: _Lowerable, tz: str, now: datetime | None
 ) -> tuple[Diagnostic, ...]:
     """What `compile` finds after the check (less the request model built from the body)."""
-    query, _ = _checked(text, region)
-    assert query is not None, "lowered only once checked"
     try:
-        with stack_guard(text):
-            lower(query, text, now=now, tz=tz)
+        with stack_guard(lowerable.text):
+            lower(lowerable.query, lowerable.text, now=now, tz=tz)
     except QueryError as error:
         return error.diagnostics
     return ()
 
 
-# `tokens` and `diagnose` both lower the text, and so does the next keystroke while the text
-# typed at the end is skipped. The outcome is remembered unless it depends on the clock: with
+# `tokens` and `diagnose` both lower the text, and so do the keystrokes typed in a term with a
+# problem (see `_Lowerable`). The outcome is remembered unless it depends on the clock: with
 # `now` given it is a function of the arguments, and without, the lowering reads the clock only
 # for relative times.
 _remembered_lowering_problems = lru_cache(maxsize=_CACHE_SIZE)(_lowering_problems)

@@ -43,6 +43,7 @@ from querylang import (
     complete,
     default_schema,
     diagnose,
+    diagnostics,
     explain,
     tokens,
 )
@@ -458,6 +459,25 @@ def test_a_bad_value_hides_only_what_depends_on_it(text: str, which: int) -> Non
     # error is on each copy once one holds a stand-in (they are no longer equal).
     meaning = {(d.code, d.message) for d in diagnose(text, now=NOW) if d.code in _MEANING}
     assert {(d.code, d.message) for d in found if d.code in _MEANING} <= meaning
+
+
+def forgetting(text: str) -> list[Diagnostic]:
+    """`diagnose(text)` with nothing remembered from earlier texts."""
+    for remembered in (diagnostics._partial_parses, diagnostics._checked):
+        remembered.cache_clear()
+    diagnostics._remembered_lowering_problems.cache_clear()
+    return diagnose(text, now=NOW)
+
+
+@given(st.lists(st.one_of(queries(), texts), min_size=1, max_size=3))
+@example(["duration:5s..2s dir:inb -agent:3f0c2b7e8a414c7a9d2e1b5f6a7c8d90 x", " mode:ai OR dir:i"])
+def test_what_diagnose_remembers_changes_nothing(sources: list[str]) -> None:
+    # Each text typed keystroke by keystroke after the others: the lowering done for an earlier
+    # text that differs only in a term with a problem is reused, and must be what it would be.
+    typed = [source[:end] for source in sources for end in range(len(source) + 1)]
+    remembering = [diagnose(text, now=NOW) for text in typed]
+    for text, found in zip(typed, remembering, strict=True):
+        assert forgetting(text) == found, text
 
 
 @_with_examples
