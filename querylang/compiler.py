@@ -92,32 +92,6 @@ def compile_body(
         return lower(query, text, now=now, tz=tz, schema=schema).body
 
 
-def compile_query(
-    query: Query,
-    text: str,
-    *,
-    now: datetime | None = None,
-    tz: str = "UTC",
-    schema: Schema | None = None,
-) -> SearchCallsRequest:
-    """Lower a checked query to the request.
-
-    Args:
-        query: what `check` returned.
-        text: the query text, for error messages.
-        now: the instant relative dates count back from (timezone-aware); the current time by
-            default.
-        tz: the IANA time zone of dates and local times, unless the query sets `tz:`.
-        schema: the fields; the shipped schema by default.
-
-    Raises:
-        QueryError: `unsupported`, `contradiction`, or `invalid_value` for a relative date out of
-            range.
-        ValueError: `now` is naive, or `tz` is not a known time zone.
-    """
-    return _request(lower(query, text, now=now, tz=tz, schema=schema).body)
-
-
 def _request(body: dict[str, Any]) -> SearchCallsRequest:
     from querylang.request import SearchCallsRequest  # imported here: see compile_body
 
@@ -144,7 +118,22 @@ def lower(
     tz: str = "UTC",
     schema: Schema | None = None,
 ) -> Lowered:
-    """`compile_query`, keeping the terms behind each body key (for `explain`)."""
+    """Lower a checked query to the JSON body, keeping the terms behind each body key (for
+    `explain`) and the time zone it was read in.
+
+    Args:
+        query: what `check` returned (or `check_all`, whose stand-ins it says nothing of).
+        text: the query text, for error messages.
+        now: the instant relative dates count back from (timezone-aware); the current time by
+            default.
+        tz: the IANA time zone of dates and local times, unless the query sets `tz:`.
+        schema: the fields; the shipped schema by default.
+
+    Raises:
+        QueryError: `unsupported`, `contradiction`, or `invalid_value` for a relative date out of
+            range.
+        ValueError: `now` is naive, or `tz` is not a known time zone.
+    """
     if now is None:
         now = datetime.now(UTC)
     elif now.tzinfo is None or now.utcoffset() is None:
