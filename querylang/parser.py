@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple, cast
 
@@ -35,7 +36,7 @@ from querylang.quickparse import (
     Scanned,
     Unfinished,
     Unsure,
-    common_prefix,
+    last_before_change,
 )
 from querylang.syntax import (
     And,
@@ -370,11 +371,7 @@ class _Attempt:
         """The last of `checkpoints` that a parse of `text` can take over, by index: the two
         texts agree up to it and one character beyond (the lexer looks one character past a
         token's end)."""
-        if not self.checkpoints:
-            return None
-        agreed = common_prefix(self.text, text)
-        last = len(self.checkpoints) - 1
-        return next((n for n in range(last, -1, -1) if self.checkpoints[n].position < agreed), None)
+        return last_before_change(self.text, text, self.checkpoints, attrgetter("position"))
 
 
 # The latest parses, the quick parser's and Lark's. A search box parses the text again on every

@@ -14,10 +14,12 @@ any text (tests/test_quickparse.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import NamedTuple
+from operator import attrgetter
+from typing import NamedTuple, TypeVar
 
 from querylang.errors import Span
 from querylang.syntax import (
@@ -167,11 +169,19 @@ class Scanned:
         """The last of `resumes` where a scan of `text` can take over from this one, by index:
         the two texts agree up to the end of an operand and the blank after it (which is as
         far as reading the operand looked)."""
-        agreed = common_prefix(self.text, text)
-        return next(
-            (n for n in range(len(self.resumes) - 1, -1, -1) if self.resumes[n].end < agreed),
-            None,
-        )
+        return last_before_change(self.text, text, self.resumes, attrgetter("end"))
+
+
+_Point = TypeVar("_Point")
+
+
+def last_before_change(
+    old: str, new: str, points: Sequence[_Point], where: Callable[[_Point], int]
+) -> int | None:
+    """The index of the last of `points` (in the order of `where`, their places in `old`) that
+    stands before the first character where `new` differs from `old`; None if none does."""
+    index = bisect_left(points, common_prefix(old, new), key=where) - 1
+    return None if index < 0 else index
 
 
 def common_prefix(first: str, second: str) -> int:
