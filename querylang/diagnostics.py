@@ -46,7 +46,8 @@ def _checked(text: str, region: str) -> tuple[_Lowerable | None, tuple[Diagnosti
             query, problems = check_all(partial.tree, region=region)
     except QueryError as error:
         return None, partial.diagnostics + error.diagnostics
-    lowerable = _Lowerable(query, tuple(_reported_spans(query)), text)
+    spans = tuple(_reported_spans(query))
+    lowerable = _Lowerable(query, spans, text, _reads_the_clock(query.filter))
     return lowerable, partial.diagnostics + tuple(problems)
 
 
@@ -77,7 +78,7 @@ def diagnose(
     time_zone(tz)
     lowerable, diagnostics = _checked(text, phone_region(region))
     if lowerable is not None:
-        if now is None and _reads_the_clock(lowerable.query.filter):
+        if now is None and lowerable.reads_the_clock:
             diagnostics += _lowering_problems(lowerable, tz, now)
         else:
             diagnostics += _remembered_lowering_problems(lowerable, tz, now)
@@ -94,6 +95,8 @@ class _Lowerable:
     query: Query
     spans: tuple[Span | None, ...]
     text: str = field(compare=False)
+    reads_the_clock: bool = field(compare=False)
+    """Whether lowering it without `now` reads the clock (derived from `query`: once a text)."""
 
 
 def _reported_spans(query: Query) -> Iterator[Span | None]:
